@@ -1,0 +1,100 @@
+"""The lead model: typed dataclasses that travel from spiders through the pipeline chain.
+
+A :class:`Lead` is one producer (person or company) seen selling on a platform. Every
+contact value carries its own provenance (the URL it came from, when, and how it was
+found) from the moment a spider creates it: later privacy work (access requests,
+suppression, retention) relies on it.
+
+Spiders fill the raw facts; the pipeline stages fill the derived fields
+(``normalized``, ``status``, ``details``, ``lead_uid``, ``identity_keys``, score).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ContactKind(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    WHATSAPP = "whatsapp"
+    SOCIAL = "social"
+
+
+class ContactStatus(StrEnum):
+    UNVERIFIED = "unverified"  # as extracted, not checked yet
+    VALID = "valid"  # passed the validate stage
+    INVALID = "invalid"  # failed the validate stage; kept for provenance, never exported as best
+
+
+class Certainty(StrEnum):
+    CERTAIN = "certain"  # from a mailto/tel/wa.me link, structured data or a labelled block
+    UNCERTAIN = "uncertain"  # from loose text
+
+
+@dataclass(slots=True)
+class ContactPoint:
+    """One contact value (an e-mail, a phone, a WhatsApp number or a social profile URL)."""
+
+    kind: ContactKind
+    value: str  # exactly as found on the page
+    source_url: str  # provenance: where it was found
+    found_at: datetime = field(default_factory=utcnow)  # provenance: when (UTC)
+    method: str = ""  # provenance: how, e.g. "mailto", "og", "text"
+    certainty: Certainty = Certainty.CERTAIN
+    normalized: str | None = None  # set by the normalize stage (E.164, lower-cased domain...)
+    status: ContactStatus = ContactStatus.UNVERIFIED
+    details: dict[str, Any] = field(default_factory=dict)  # derived facts (phone type, DDD...)
+
+
+@dataclass(slots=True)
+class Offer:
+    """A product the producer sells on a platform."""
+
+    platform: str
+    checkout_url: str
+    product_name: str | None = None
+    price_brl: Decimal | None = None
+    seller_id: str | None = None  # the platform's store/seller id, when the page shows it
+
+
+@dataclass(slots=True)
+class Sighting:
+    """Where and when this lead was seen."""
+
+    source: str  # the platform or site kind, e.g. "kiwify"
+    url: str
+    spider: str
+    seen_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(slots=True)
+class Lead:
+    """A producer, as one spider saw them on one page."""
+
+    sighting: Sighting
+    display_name: str | None = None
+    legal_name: str | None = None
+    cnpj: str | None = None
+    website: str | None = None
+    domain: str | None = None  # registered domain of ``website``, set by normalize
+    contacts: list[ContactPoint] = field(default_factory=list)
+    offers: list[Offer] = field(default_factory=list)
+
+    # Filled by the pipeline chain.
+    identity_keys: list[str] = field(default_factory=list)
+    lead_uid: str | None = None
+    score: int | None = None
+    tier: str | None = None
+    score_reasons: dict[str, int] = field(default_factory=dict)
+
+    def contacts_of(self, kind: ContactKind) -> list[ContactPoint]:
+        return [c for c in self.contacts if c.kind == kind]

@@ -1,0 +1,86 @@
+"""Default settings: every setting leadcrawler reads has its default here, grouped by component.
+
+A fresh checkout works with these alone: leads go to an embedded SQLite file. Secrets
+(database URLs with passwords, API keys, proxy credentials) never belong in this file:
+they come from the environment (see ``DATABASE_URL`` below).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SETTINGS_DIR = Path(__file__).resolve().parent
+
+BOT_NAME = "leadcrawler"
+SPIDER_MODULES = ["leadcrawler.spiders"]
+NEWSPIDER_MODULE = "leadcrawler.spiders"
+
+# --- Identity and etiquette -------------------------------------------------------------
+LEADCRAWLER_CONTACT_URL = "https://github.com/leadcrawler/leadcrawler#contact"
+USER_AGENT = f"leadcrawler/0.1 (+{LEADCRAWLER_CONTACT_URL})"
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0  # seconds
+AUTOTHROTTLE_MAX_DELAY = 30.0  # seconds
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0  # parallel requests per remote site
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.5  # seconds, per domain (AutoThrottle adapts it)
+
+# --- Limits for this workload -------------------------------------------------------------
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # bytes; platform pages are well under 2 MiB
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024  # bytes
+DOWNLOAD_TIMEOUT = 30  # seconds
+REDIRECT_MAX_TIMES = 5
+RETRY_TIMES = 2
+
+# Only http(s): no file://, data:, ftp:// or s3:// downloads from links found on pages.
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+
+# Pipelines await asyncio work (database threads, DNS); scrapy-playwright needs it too.
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+# --- Attack surface off -----------------------------------------------------------------
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19 runs Python sent to a localhost port otherwise
+
+# --- Logging: items hold personal data; never log them in full ---------------------------
+LOG_LEVEL = "INFO"
+LOG_FORMATTER = "leadcrawler.logformatter.MaskingLogFormatter"
+
+# --- Pipeline chain: normalize -> validate -> enrich -> dedupe -> qualify -> persist ------
+# Each stage has its own <PREFIX>_ENABLED flag; switch a stage off there, not here.
+ITEM_PIPELINES = {
+    "leadcrawler.pipelines.normalize.NormalizePipeline": 100,
+    "leadcrawler.pipelines.validate.ValidatePipeline": 200,
+    "leadcrawler.pipelines.enrich.EnrichPipeline": 300,
+    "leadcrawler.pipelines.dedupe.DedupePipeline": 400,
+    "leadcrawler.pipelines.qualify.QualifyPipeline": 500,
+    "leadcrawler.pipelines.persist.PersistPipeline": 600,
+}
+
+NORMALIZE_ENABLED = True
+NORMALIZE_DEFAULT_REGION = "BR"  # region for phone numbers written without +country code
+
+VALIDATE_ENABLED = True
+
+ENRICH_ENABLED = True
+
+DEDUPE_ENABLED = True
+# In-run memory of identity keys is bounded: beyond this many keys the base is the memory.
+DEDUPE_MAX_KEYS_IN_MEMORY = 200_000
+
+QUALIFY_ENABLED = True
+QUALIFY_RULES_FILE = str(SETTINGS_DIR / "qualification.toml")
+
+PERSIST_ENABLED = True
+# The historical base. Default: an embedded SQLite file in ./data. Set the DATABASE_URL
+# environment variable (or -s DATABASE_URL=...) for PostgreSQL, e.g.
+#   postgresql+psycopg2://user@127.0.0.1:5432/leads
+DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///data/leadcrawler.sqlite3")
+PERSIST_BATCH_SIZE = 100  # leads per transaction
+PERSIST_AUTO_MIGRATE = True  # run Alembic migrations to head when the pipeline opens
+PERSIST_RETRY_TIMES = 3  # retries of a failed batch before leads are tried one by one
+PERSIST_RETRY_BACKOFF = 2.0  # seconds before the first retry; doubles each time
+PERSIST_SPILL_DIR = "data/unsaved"  # JSON Lines of leads the base refused, for replay

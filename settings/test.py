@@ -1,0 +1,13 @@
+"""Settings for the test suite's crawls: fast, deterministic, no politeness delays.
+
+Tests point ``http_proxy``/``https_proxy`` at the local fixture web; nothing here names it.
+"""
+
+from __future__ import annotations
+
+from settings.base import *  # noqa: F403
+
+AUTOTHROTTLE_ENABLED = False
+DOWNLOAD_DELAY = 0
+RETRY_TIMES = 1
+LOG_LEVEL = "DEBUG"
