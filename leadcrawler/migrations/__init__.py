@@ -1,0 +1,1 @@
+"""Alembic migrations of the historical base (run by ``leadcrawler.storage.db.migrate``)."""

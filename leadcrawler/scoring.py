@@ -1,0 +1,163 @@
+"""Lead qualification: a 0-100 score, a tier and the points per criterion.
+
+The rules come from an operator-editable TOML file (``QUALIFY_RULES_FILE``, by default
+``settings/qualification.toml``). The same :func:`score` serves the qualify stage (one
+sighting) and the historical base (a merged lead, ``leadcrawler rescore``), so a lead's
+score never depends on which of the two computed it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+WEIGHT_NAMES = (
+    "business_email",
+    "free_email",
+    "whatsapp",
+    "phone",
+    "own_domain",
+    "cnpj",
+    "social",
+    "social_max",
+    "extra_platform",
+    "extra_platform_max",
+    "offer",
+    "offer_max",
+    "price_mid",
+    "price_high",
+    "recent",
+)
+PENALTY_NAMES = ("role_only_email", "no_channel")
+
+
+class RulesError(ValueError):
+    """The qualification rules file is missing, malformed or contradictory."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    weights: dict[str, int]
+    penalties: dict[str, int]
+    price_mid: Decimal
+    price_high: Decimal
+    recent_days: int
+    tier_a: int
+    tier_b: int
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Rules:
+        try:
+            raw = tomllib.loads(Path(path).read_text("utf-8"))
+        except FileNotFoundError as exc:
+            raise RulesError(f"qualification rules file not found: {path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise RulesError(f"qualification rules file {path} is not valid TOML: {exc}") from exc
+        return cls.from_dict(raw, source=str(path))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], source: str = "<rules>") -> Rules:
+        try:
+            weights = {name: int(raw["weights"][name]) for name in WEIGHT_NAMES}
+            penalties = {name: int(raw["penalties"][name]) for name in PENALTY_NAMES}
+            rules = cls(
+                weights=weights,
+                penalties=penalties,
+                price_mid=Decimal(str(raw["prices"]["mid"])),
+                price_high=Decimal(str(raw["prices"]["high"])),
+                recent_days=int(raw["recency"]["recent_days"]),
+                tier_a=int(raw["tiers"]["A"]),
+                tier_b=int(raw["tiers"]["B"]),
+            )
+        except KeyError as exc:
+            raise RulesError(f"{source}: missing rule {exc.args[0]!r}") from exc
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise RulesError(f"{source}: a rule is not a number: {exc}") from exc
+        if not 0 <= rules.tier_b < rules.tier_a <= 100:
+            raise RulesError(f"{source}: tiers must satisfy 0 <= B < A <= 100")
+        if rules.price_mid > rules.price_high:
+            raise RulesError(f"{source}: prices.mid must not exceed prices.high")
+        if any(w < 0 for w in weights.values()):
+            raise RulesError(f"{source}: weights must be >= 0 (use [penalties] for minuses)")
+        if any(p > 0 for p in penalties.values()):
+            raise RulesError(f"{source}: penalties must be <= 0")
+        return rules
+
+
+@dataclass(slots=True)
+class LeadFacts:
+    """What scoring looks at, summarised from a lead (one sighting or the merged record)."""
+
+    business_emails: int = 0
+    free_emails: int = 0
+    role_emails: int = 0
+    whatsapp: bool = False
+    phones: int = 0
+    own_domain: bool = False
+    cnpj: bool = False
+    social_networks: set[str] = field(default_factory=set)
+    platforms: set[str] = field(default_factory=set)
+    offers: int = 0
+    max_price: Decimal | None = None
+    last_seen: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    score: int
+    tier: str
+    reasons: dict[str, int]
+
+
+def score(facts: LeadFacts, rules: Rules, now: datetime | None = None) -> Score:
+    """Score ``facts``; ``reasons`` maps each criterion that counted to its points."""
+    w, p = rules.weights, rules.penalties
+    reasons: dict[str, int] = {}
+
+    def add(name: str, points: int) -> None:
+        if points:
+            reasons[name] = points
+
+    add("business_email", w["business_email"] if facts.business_emails else 0)
+    if not facts.business_emails:
+        add("free_email", w["free_email"] if facts.free_emails else 0)
+    add("whatsapp", w["whatsapp"] if facts.whatsapp else 0)
+    if not facts.whatsapp:
+        add("phone", w["phone"] if facts.phones else 0)
+    add("own_domain", w["own_domain"] if facts.own_domain else 0)
+    add("cnpj", w["cnpj"] if facts.cnpj else 0)
+    add("social", min(w["social"] * len(facts.social_networks), w["social_max"]))
+    extra = max(len(facts.platforms) - 1, 0)
+    add("extra_platforms", min(w["extra_platform"] * extra, w["extra_platform_max"]))
+    add("offers", min(w["offer"] * facts.offers, w["offer_max"]))
+    if facts.max_price is not None:
+        if facts.max_price >= rules.price_high:
+            add("price_high", w["price_high"])
+        elif facts.max_price >= rules.price_mid:
+            add("price_mid", w["price_mid"])
+    if facts.last_seen is not None:
+        now = now or datetime.now(UTC)
+        last_seen = facts.last_seen
+        if last_seen.tzinfo is None:
+            last_seen = last_seen.replace(tzinfo=UTC)
+        if now - last_seen <= timedelta(days=rules.recent_days):
+            add("recent", w["recent"])
+
+    emails = facts.business_emails + facts.free_emails
+    if emails and facts.role_emails >= emails:
+        add("role_only_email", p["role_only_email"])
+    if not emails and not facts.whatsapp and not facts.phones:
+        add("no_channel", p["no_channel"])
+
+    total = max(0, min(100, sum(reasons.values())))
+    if total >= rules.tier_a:
+        tier = "A"
+    elif total >= rules.tier_b:
+        tier = "B"
+    else:
+        tier = "C"
+    return Score(score=total, tier=tier, reasons=reasons)

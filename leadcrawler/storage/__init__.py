@@ -1,0 +1,1 @@
+"""The historical base: SQLAlchemy models, migrations and the repository the pipelines use."""

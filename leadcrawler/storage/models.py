@@ -1,0 +1,133 @@
+"""SQLAlchemy 2.x models of the historical base.
+
+One ``leads`` row per producer. Everything else hangs off it and keeps history:
+``lead_keys`` (the exact identity keys that link sightings to a lead, unique across the
+base), ``contacts`` (every value ever seen, with provenance and first/last seen),
+``offers`` (products on platforms), ``sightings`` (every time a spider saw the lead) and
+``runs`` (every crawl). Schema changes go through Alembic migrations in
+``leadcrawler/migrations``; never edit a table here without adding one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+    }
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spider: Mapped[str] = mapped_column(String(100))
+    arguments: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    finish_reason: Mapped[str | None] = mapped_column(String(100))
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class LeadRow(Base):
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    legal_name: Mapped[str | None] = mapped_column(Text)
+    cnpj: Mapped[str | None] = mapped_column(String(14))
+    website: Mapped[str | None] = mapped_column(Text)
+    domain: Mapped[str | None] = mapped_column(String(253))
+    score: Mapped[int | None]
+    tier: Mapped[str | None] = mapped_column(String(1))
+    score_reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    times_seen: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_leads_priority", "tier", "score", "last_seen"),)
+
+
+class LeadKey(Base):
+    """An exact identity key (``email:...``, ``phone:+55...``, ``checkout:https://...``)."""
+
+    __tablename__ = "lead_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(600), unique=True)
+
+
+class ContactRow(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(600))  # the normalised value (raw if none)
+    raw: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    certainty: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(50))
+    source_url: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    times_seen: Mapped[int] = mapped_column(default=1)
+
+    __table_args__ = (UniqueConstraint("lead_id", "kind", "value"),)
+
+
+class OfferRow(Base):
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(50))
+    checkout_url: Mapped[str] = mapped_column(String(600), unique=True)
+    product_name: Mapped[str | None] = mapped_column(Text)
+    price_brl: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    seller_id: Mapped[str | None] = mapped_column(String(100))
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+
+class SightingRow(Base):
+    __tablename__ = "sightings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(50))
+    spider: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(Text)
+    seen_at: Mapped[datetime]

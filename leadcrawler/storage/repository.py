@@ -1,0 +1,390 @@
+"""The repository the pipelines and the CLI use to read and write the historical base.
+
+``save()`` is the one write path for leads: idempotent, in one transaction per batch.
+A lead is found by any of its exact identity keys (``lead_keys.key`` is unique across
+the base); when one sighting's keys point at several stored leads, those leads are one
+producer and are merged into the oldest. Values are never overwritten: a new contact
+or offer is added next to the old ones, a repeated one only moves its ``last_seen``.
+
+Best value per field (documented in the README): a stored name/website is kept; a
+sighting only fills fields that are still empty. Offer facts that change (product name,
+price) take the newest sighting's value.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from leadcrawler.facts import ContactView, OfferView, build_facts
+from leadcrawler.items import Lead, utcnow
+from leadcrawler.scoring import Rules, score
+from leadcrawler.storage.models import (
+    ContactRow,
+    LeadKey,
+    LeadRow,
+    OfferRow,
+    Run,
+    SightingRow,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything the base stores is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class SaveResult:
+    created: int = 0
+    updated: int = 0
+    merged: int = 0  # stored leads folded into another because a sighting linked them
+
+
+class LeadStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+
+    # --- runs ------------------------------------------------------------------------
+
+    def start_run(self, spider: str, arguments: dict[str, Any]) -> int:
+        with self.sessions.begin() as session:
+            run = Run(spider=spider, arguments=arguments, started_at=utcnow(), counts={})
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def finish_run(self, run_id: int, reason: str, counts: dict[str, Any]) -> None:
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(finished_at=utcnow(), finish_reason=reason, counts=counts)
+            )
+
+    # --- identity --------------------------------------------------------------------
+
+    def find_lead_uids(self, keys: Sequence[str]) -> dict[str, str]:
+        """Map each of ``keys`` that the base knows to the uid of its lead."""
+        if not keys:
+            return {}
+        with self.sessions() as session:
+            rows = session.execute(
+                select(LeadKey.key, LeadRow.uid)
+                .join(LeadRow, LeadRow.id == LeadKey.lead_id)
+                .where(LeadKey.key.in_(list(keys)))
+            )
+            return {key: uid for key, uid in rows}
+
+    # --- writes ----------------------------------------------------------------------
+
+    def save(self, leads: Sequence[Lead], run_id: int | None, rules: Rules | None) -> SaveResult:
+        """Upsert ``leads`` in one transaction; re-score the touched leads when ``rules``."""
+        result = SaveResult()
+        with self.sessions.begin() as session:
+            touched: set[int] = set()
+            for lead in leads:
+                touched.add(self._save_one(session, lead, run_id, result))
+            session.flush()
+            if rules is not None:
+                for lead_id in touched:
+                    self._rescore(session, lead_id, rules)
+        return result
+
+    def _save_one(
+        self, session: Session, lead: Lead, run_id: int | None, result: SaveResult
+    ) -> int:
+        seen_at = lead.sighting.seen_at
+        row = self._resolve(session, lead, result)
+        if row is None:
+            row = LeadRow(
+                uid=lead.lead_uid or str(uuid.uuid4()),
+                display_name=lead.display_name,
+                legal_name=lead.legal_name,
+                cnpj=lead.cnpj,
+                website=lead.website,
+                domain=lead.domain,
+                score=lead.score,
+                tier=lead.tier,
+                score_reasons=dict(lead.score_reasons),
+                first_seen=seen_at,
+                last_seen=seen_at,
+                times_seen=1,
+                updated_at=utcnow(),
+            )
+            session.add(row)
+            session.flush()
+            result.created += 1
+        else:
+            for name in ("display_name", "legal_name", "cnpj", "website", "domain"):
+                if getattr(row, name) is None and getattr(lead, name) is not None:
+                    setattr(row, name, getattr(lead, name))
+            row.first_seen = min(as_utc(row.first_seen), seen_at)
+            row.last_seen = max(as_utc(row.last_seen), seen_at)
+            row.times_seen += 1
+            row.updated_at = utcnow()
+            result.updated += 1
+
+        known = set(session.scalars(select(LeadKey.key).where(LeadKey.key.in_(lead.identity_keys))))
+        for key in dict.fromkeys(lead.identity_keys):
+            if key not in known:
+                session.add(LeadKey(lead_id=row.id, key=key))
+        self._save_contacts(session, row.id, lead)
+        self._save_offers(session, row.id, lead)
+        session.add(
+            SightingRow(
+                lead_id=row.id,
+                run_id=run_id,
+                source=lead.sighting.source,
+                spider=lead.sighting.spider,
+                url=lead.sighting.url,
+                seen_at=seen_at,
+            )
+        )
+        session.flush()
+        return row.id
+
+    def _resolve(self, session: Session, lead: Lead, result: SaveResult) -> LeadRow | None:
+        """The stored lead this sighting belongs to, merging several into one if needed."""
+        ids: set[int] = set()
+        if lead.identity_keys:
+            ids.update(
+                session.scalars(select(LeadKey.lead_id).where(LeadKey.key.in_(lead.identity_keys)))
+            )
+        if lead.lead_uid:
+            ids.update(session.scalars(select(LeadRow.id).where(LeadRow.uid == lead.lead_uid)))
+        if not ids:
+            return None
+        survivor_id = min(ids)
+        for other in sorted(ids - {survivor_id}):
+            self._merge(session, survivor_id, other)
+            result.merged += 1
+        return session.get(LeadRow, survivor_id)
+
+    def _merge(self, session: Session, survivor_id: int, other_id: int) -> None:
+        survivor = session.get_one(LeadRow, survivor_id)
+        other = session.get_one(LeadRow, other_id)
+        logger.info("Merging lead %s into %s: a sighting linked them", other.uid, survivor.uid)
+        for name in ("display_name", "legal_name", "cnpj", "website", "domain"):
+            if getattr(survivor, name) is None:
+                setattr(survivor, name, getattr(other, name))
+        survivor.first_seen = min(as_utc(survivor.first_seen), as_utc(other.first_seen))
+        survivor.last_seen = max(as_utc(survivor.last_seen), as_utc(other.last_seen))
+        survivor.times_seen += other.times_seen
+        for contact in session.scalars(select(ContactRow).where(ContactRow.lead_id == other_id)):
+            twin = session.scalar(
+                select(ContactRow).where(
+                    ContactRow.lead_id == survivor_id,
+                    ContactRow.kind == contact.kind,
+                    ContactRow.value == contact.value,
+                )
+            )
+            if twin is None:
+                contact.lead_id = survivor_id
+                continue
+            twin.first_seen = min(as_utc(twin.first_seen), as_utc(contact.first_seen))
+            twin.last_seen = max(as_utc(twin.last_seen), as_utc(contact.last_seen))
+            twin.times_seen += contact.times_seen
+            session.delete(contact)
+        session.flush()
+        for table in (LeadKey, OfferRow, SightingRow):
+            session.execute(
+                update(table).where(table.lead_id == other_id).values(lead_id=survivor_id)
+            )
+        session.execute(delete(LeadRow).where(LeadRow.id == other_id))
+        session.flush()
+
+    def _save_contacts(self, session: Session, lead_id: int, lead: Lead) -> None:
+        for contact in lead.contacts:
+            value = contact.normalized or contact.value
+            row = session.scalar(
+                select(ContactRow).where(
+                    ContactRow.lead_id == lead_id,
+                    ContactRow.kind == contact.kind.value,
+                    ContactRow.value == value,
+                )
+            )
+            if row is None:
+                session.add(
+                    ContactRow(
+                        lead_id=lead_id,
+                        kind=contact.kind.value,
+                        value=value,
+                        raw=contact.value,
+                        status=contact.status.value,
+                        certainty=contact.certainty.value,
+                        method=contact.method,
+                        source_url=contact.source_url,
+                        details=dict(contact.details),
+                        first_seen=contact.found_at,
+                        last_seen=contact.found_at,
+                        times_seen=1,
+                    )
+                )
+                session.flush()
+                continue
+            row.last_seen = max(as_utc(row.last_seen), contact.found_at)
+            row.first_seen = min(as_utc(row.first_seen), contact.found_at)
+            row.times_seen += 1
+            row.status = contact.status.value
+            row.details = {**row.details, **contact.details}
+
+    def _save_offers(self, session: Session, lead_id: int, lead: Lead) -> None:
+        seen_at = lead.sighting.seen_at
+        for offer in lead.offers:
+            row = session.scalar(
+                select(OfferRow).where(OfferRow.checkout_url == offer.checkout_url)
+            )
+            if row is None:
+                session.add(
+                    OfferRow(
+                        lead_id=lead_id,
+                        platform=offer.platform,
+                        checkout_url=offer.checkout_url,
+                        product_name=offer.product_name,
+                        price_brl=offer.price_brl,
+                        seller_id=offer.seller_id,
+                        first_seen=seen_at,
+                        last_seen=seen_at,
+                    )
+                )
+                session.flush()
+                continue
+            row.lead_id = lead_id
+            row.last_seen = max(as_utc(row.last_seen), seen_at)
+            row.first_seen = min(as_utc(row.first_seen), seen_at)
+            if offer.product_name is not None:
+                row.product_name = offer.product_name
+            if offer.price_brl is not None:
+                row.price_brl = offer.price_brl
+            if offer.seller_id is not None:
+                row.seller_id = offer.seller_id
+
+    # --- scoring ---------------------------------------------------------------------
+
+    def _rescore(self, session: Session, lead_id: int, rules: Rules) -> None:
+        row = session.get(LeadRow, lead_id)
+        if row is None:
+            return
+        contacts = [
+            ContactView(c.kind, c.value, c.status, c.details)
+            for c in session.scalars(select(ContactRow).where(ContactRow.lead_id == lead_id))
+        ]
+        offers = [
+            OfferView(o.platform, o.price_brl)
+            for o in session.scalars(select(OfferRow).where(OfferRow.lead_id == lead_id))
+        ]
+        facts = build_facts(
+            contacts, offers, domain=row.domain, cnpj=row.cnpj, last_seen=as_utc(row.last_seen)
+        )
+        result = score(facts, rules)
+        row.score, row.tier, row.score_reasons = result.score, result.tier, result.reasons
+
+    def rescore_all(self, rules: Rules, batch_size: int = 500) -> int:
+        """Re-score every lead (after a rules change); returns how many were scored."""
+        done = 0
+        last_id = 0
+        while True:
+            with self.sessions.begin() as session:
+                ids = list(
+                    session.scalars(
+                        select(LeadRow.id)
+                        .where(LeadRow.id > last_id)
+                        .order_by(LeadRow.id)
+                        .limit(batch_size)
+                    )
+                )
+                if not ids:
+                    return done
+                for lead_id in ids:
+                    self._rescore(session, lead_id, rules)
+                done += len(ids)
+                last_id = ids[-1]
+
+    # --- reads -----------------------------------------------------------------------
+
+    def count_leads(self) -> int:
+        with self.sessions() as session:
+            return session.scalar(select(func.count()).select_from(LeadRow)) or 0
+
+    def iter_leads(self, batch_size: int = 500) -> Iterator[dict[str, Any]]:
+        """Every lead with its contacts and offers, in priority order (tier, score, recency).
+
+        Streams plain rows (a server-side cursor on PostgreSQL) and fetches children per
+        batch, so memory stays flat however large the base is.
+        """
+        leads, contacts_t, offers_t = LeadRow.__table__, ContactRow.__table__, OfferRow.__table__
+        ordered = select(leads).order_by(
+            leads.c.tier.asc().nulls_last(),
+            leads.c.score.desc().nulls_last(),
+            leads.c.last_seen.desc(),
+            leads.c.id,
+        )
+        with self.engine.connect() as conn:
+            result = conn.execution_options(yield_per=batch_size).execute(ordered)
+            for partition in result.mappings().partitions():
+                ids = [lead["id"] for lead in partition]
+                contacts: dict[int, list[Any]] = {}
+                for c in conn.execute(
+                    select(contacts_t)
+                    .where(contacts_t.c.lead_id.in_(ids))
+                    .order_by(contacts_t.c.id)
+                ).mappings():
+                    contacts.setdefault(c["lead_id"], []).append(c)
+                offers: dict[int, list[Any]] = {}
+                for o in conn.execute(
+                    select(offers_t).where(offers_t.c.lead_id.in_(ids)).order_by(offers_t.c.id)
+                ).mappings():
+                    offers.setdefault(o["lead_id"], []).append(o)
+                for lead in partition:
+                    yield _lead_dict(lead, contacts.get(lead["id"], []), offers.get(lead["id"], []))
+
+
+def _lead_dict(lead: Any, contacts: list[Any], offers: list[Any]) -> dict[str, Any]:
+    return {
+        "lead_id": lead["uid"],
+        "name": lead["display_name"] or lead["legal_name"],
+        "legal_name": lead["legal_name"],
+        "cnpj": lead["cnpj"],
+        "website": lead["website"],
+        "domain": lead["domain"],
+        "score": lead["score"],
+        "tier": lead["tier"],
+        "score_reasons": lead["score_reasons"],
+        "first_seen": as_utc(lead["first_seen"]),
+        "last_seen": as_utc(lead["last_seen"]),
+        "times_seen": lead["times_seen"],
+        "contacts": [
+            {
+                "kind": c["kind"],
+                "value": c["value"],
+                "status": c["status"],
+                "certainty": c["certainty"],
+                "source_url": c["source_url"],
+                "first_seen": as_utc(c["first_seen"]),
+                "last_seen": as_utc(c["last_seen"]),
+                "details": c["details"],
+            }
+            for c in contacts
+        ],
+        "offers": [
+            {
+                "platform": o["platform"],
+                "checkout_url": o["checkout_url"],
+                "product_name": o["product_name"],
+                "price_brl": o["price_brl"],
+                "seller_id": o["seller_id"],
+            }
+            for o in offers
+        ],
+    }
