@@ -24,6 +24,9 @@ WHITESPACE_RE = re.compile(r"\s+")
 # "R$ 1.497,00", "R$97", "R$ 19,90"; the thousands separator is "." and decimals ",".
 PRICE_RE = re.compile(r"R\$\s*(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d{2}))?")
 INSTALMENT_RE = re.compile(r"\d{1,2}\s*x\s*(?:de\s*)?$", re.IGNORECASE)
+# "De R$ 147,00 por R$ 97,00": the first amount is the old price.
+OLD_PRICE_BEFORE_RE = re.compile(r"\bde\s*$", re.IGNORECASE)
+OLD_PRICE_AFTER_RE = re.compile(r"^\s*(?:,\s*)?(?:por|agora)\b", re.IGNORECASE)
 
 
 def meta(response: TextResponse, *names: str) -> str | None:
@@ -71,12 +74,17 @@ def ld_name(value: Any) -> str | None:
     return None
 
 
-def visible_text(response: TextResponse) -> str:
-    """The page's text as a reader sees it: no scripts, styles or templates, spaces collapsed."""
-    parts = response.xpath(
-        "//body//text()[not(ancestor::script) and not(ancestor::style)"
-        " and not(ancestor::noscript) and not(ancestor::template)]"
-    ).getall()
+HIDDEN = ("script", "style", "noscript", "template")
+STRUCK = ("s", "del", "strike")  # struck-out text: an old price, not the one paid
+
+
+def visible_text(response: TextResponse, skip: tuple[str, ...] = ()) -> str:
+    """The page's text as a reader sees it: no scripts, styles or templates, spaces collapsed.
+
+    ``skip`` names more elements whose text is left out (e.g. :data:`STRUCK`).
+    """
+    excluded = " and ".join(f"not(ancestor::{tag})" for tag in (*HIDDEN, *skip))
+    parts = response.xpath(f"//body//text()[{excluded}]").getall()
     return WHITESPACE_RE.sub(" ", " ".join(parts)).strip()
 
 
@@ -107,8 +115,13 @@ def page_price(text: str) -> Decimal | None:
     cash: Decimal | None = None
     first: Decimal | None = None
     for match in PRICE_RE.finditer(text):
-        if INSTALMENT_RE.search(text[max(0, match.start() - 12) : match.start()]):
+        before = text[max(0, match.start() - 12) : match.start()]
+        if INSTALMENT_RE.search(before):
             continue  # "12x de R$ 19,90" is an instalment, not the price
+        if OLD_PRICE_BEFORE_RE.search(before) and OLD_PRICE_AFTER_RE.search(
+            text[match.end() : match.end() + 12]
+        ):
+            continue  # "De R$ 147,00 por ..." is the old price
         amount = _amount(match)
         if amount is None:
             continue

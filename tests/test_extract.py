@@ -7,7 +7,15 @@ from decimal import Decimal
 import pytest
 from scrapy.http import HtmlResponse
 
-from leadcrawler.extract import json_ld, meta, page_price, parse_brl, to_decimal, visible_text
+from leadcrawler.extract import (
+    STRUCK,
+    json_ld,
+    meta,
+    page_price,
+    parse_brl,
+    to_decimal,
+    visible_text,
+)
 
 
 def page(body: str) -> HtmlResponse:
@@ -79,3 +87,10 @@ def test_visible_text_ignores_scripts_and_collapses_space() -> None:
         "</p><style>p{}</style><noscript>ative o JS</noscript></body>"
     )
     assert visible_text(response) == "em nome de Ana"
+
+
+def test_struck_out_and_de_por_prices_are_old_prices() -> None:
+    assert page_price("De R$ 147,00 por R$ 97,00") == Decimal("97.00")
+    response = page("<body><s>R$ 147,00</s> <span>R$ 97,00</span></body>")
+    assert page_price(visible_text(response, skip=STRUCK)) == Decimal("97.00")
+    assert page_price(visible_text(response)) == Decimal("147.00")

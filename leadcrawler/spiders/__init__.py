@@ -1,0 +1,1 @@
+"""Source spiders: one per platform, plus discovery spiders that fill the frontier."""
