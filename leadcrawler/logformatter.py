@@ -41,12 +41,17 @@ def describe(item: Any) -> str:
     return mask(repr(item))[:500]
 
 
+def _args(result: LogFormatterResult) -> dict[str, Any]:
+    args = result["args"]
+    return dict(args) if isinstance(args, dict) else {}
+
+
 class MaskingLogFormatter(LogFormatter):
     def scraped(
         self, item: Any, response: Response | Failure | None, spider: Spider
     ) -> LogFormatterResult:
         result = super().scraped(item, response, spider)
-        result["args"] = {**result["args"], "item": describe(item)}
+        result["args"] = {**_args(result), "item": describe(item)}
         return result
 
     def dropped(
@@ -58,7 +63,7 @@ class MaskingLogFormatter(LogFormatter):
     ) -> LogFormatterResult:
         result = super().dropped(item, exception, response, spider)
         result["args"] = {
-            **result["args"],
+            **_args(result),
             "item": describe(item),
             "exception": mask(str(exception)),
         }
@@ -72,5 +77,5 @@ class MaskingLogFormatter(LogFormatter):
         spider: Spider,
     ) -> LogFormatterResult:
         result = super().item_error(item, exception, response, spider)
-        result["args"] = {**result["args"], "item": describe(item)}
+        result["args"] = {**_args(result), "item": describe(item)}
         return result

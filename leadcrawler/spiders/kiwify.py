@@ -118,9 +118,8 @@ class KiwifySpider(PlatformSpider):
         return found
 
     def parse_sales_site(self, response: TextResponse) -> Iterator[Lead]:
-        short_links = [
-            u for u in response.request.meta.get("redirect_urls", []) if "kiwify.app" in u
-        ]
+        redirects = response.meta.get("redirect_urls", [])
+        short_links = [u for u in redirects if self.platform.product_id(u)]
         name = meta(response, "og:site_name") or response.xpath("normalize-space(//title)").get()
         self._inc("extract/sales_site")
         yield Lead(

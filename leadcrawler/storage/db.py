@@ -8,15 +8,21 @@ newest Alembic revision; the persist stage and the CLI call it on first use.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 logger = logging.getLogger(__name__)
+
+# Two stages of one crawl open the base at the same time; two crawls may too.
+_MIGRATE_LOCK = threading.Lock()
+_MIGRATED: set[str] = set()
+MIGRATION_ADVISORY_LOCK = 0x1EAD_C0DE  # PostgreSQL advisory lock id held while migrating
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -50,8 +56,18 @@ def alembic_config(url: str) -> Config:
 
 def migrate(engine: Engine) -> None:
     """Upgrade the schema to the newest revision (a no-op when it is already there)."""
-    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    url = engine.url.render_as_string(hide_password=False)
+    with _MIGRATE_LOCK:
+        if url in _MIGRATED:
+            return
+        cfg = alembic_config(url)
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                # Serialises concurrent crawls migrating the same database.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_ADVISORY_LOCK}
+                )
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+        _MIGRATED.add(url)
     logger.debug("Schema of %s is at the newest revision", engine.url)

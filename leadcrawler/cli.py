@@ -1,0 +1,176 @@
+"""The ``leadcrawler`` command line, for operators and analysts.
+
+  leadcrawler demo       crawl the bundled sample pages through the local fixture web
+  leadcrawler leads      list the leads in the historical base, in priority order
+  leadcrawler migrate    bring the base's schema up to date
+  leadcrawler rescore    re-score every lead after editing settings/qualification.toml
+
+The base is ``DATABASE_URL`` from the Scrapy settings (environment or ``--database-url``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+
+from scrapy.settings import Settings
+from scrapy.utils.conf import closest_scrapy_cfg
+from scrapy.utils.project import get_project_settings
+
+from leadcrawler.scoring import Rules, RulesError
+from leadcrawler.storage.store import open_store
+
+logger = logging.getLogger(__name__)
+
+DEMO_DATABASE_URL = "sqlite:///data/demo.sqlite3"
+
+
+def project_settings(database_url: str | None = None) -> Settings:
+    """The project's Scrapy settings, from scrapy.cfg or, outside a checkout, ``settings.base``."""
+    if not os.environ.get("SCRAPY_SETTINGS_MODULE") and not closest_scrapy_cfg():
+        os.environ["SCRAPY_SETTINGS_MODULE"] = "settings.base"
+    settings = get_project_settings()
+    if database_url:
+        settings.set("DATABASE_URL", database_url, priority="cmdline")
+    return settings
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    from scrapy.crawler import CrawlerProcess
+
+    from leadcrawler.fixtureweb import FixtureWeb
+
+    demo = resources.files("leadcrawler.demo")
+    pages = Path(str(demo.joinpath("pages")))
+    urls_file = Path(str(demo.joinpath("urls.txt")))
+    settings = project_settings(args.database_url)
+    settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
+    settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+    with FixtureWeb(pages) as web:
+        # The fixture web answers as the real hosts; Scrapy reaches it as a proxy.
+        os.environ.update(web.proxy_env())
+        print(f"Fixture web on {web.proxy_url}; crawling {urls_file}", file=out)
+        process = CrawlerProcess(settings)  # Scrapy's log handler, at LOG_LEVEL
+        crawler = process.create_crawler("kiwify")
+        process.crawl(crawler, urls_file=str(urls_file))
+        process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    print(
+        f"Crawl finished: {stats.get('item_scraped_count', 0)} lead sighting(s), "
+        f"{stats.get('leadcrawler/persist/created', 0)} new lead(s) stored in "
+        f"{settings['DATABASE_URL']}",
+        file=out,
+    )
+    return print_leads(settings["DATABASE_URL"], out, limit=args.limit)
+
+
+def cmd_leads(args: argparse.Namespace, out: TextIO) -> int:
+    settings = project_settings(args.database_url)
+    return print_leads(settings["DATABASE_URL"], out, limit=args.limit)
+
+
+def print_leads(database_url: str, out: TextIO, limit: int) -> int:
+    store = open_store(database_url)
+    try:
+        total = store.count_leads()
+        print(f"{total} lead(s) in the base, best first:", file=out)
+        header = (
+            f"{'tier':<4} {'score':>5}  {'name':<36} {'platforms':<12} {'offers':>6}  best contact"
+        )
+        print(header, file=out)
+        for shown, lead in enumerate(store.iter_leads()):
+            if shown >= limit:
+                print(f"... and {total - limit} more", file=out)
+                break
+            platforms = ",".join(sorted({o["platform"] for o in lead["offers"]}))
+            contact = best_contact(lead["contacts"]) or "-"
+            name = (lead["name"] or "-")[:36]
+            print(
+                f"{lead['tier'] or '-':<4} {lead['score'] if lead['score'] is not None else '-':>5}"
+                f"  {name:<36} {platforms:<12} {len(lead['offers']):>6}  {contact}",
+                file=out,
+            )
+    finally:
+        store.engine.dispose()
+    return 0
+
+
+def best_contact(contacts: Sequence[dict[str, Any]]) -> str | None:
+    for kind in ("email", "whatsapp", "phone", "social"):
+        for contact in contacts:
+            if contact["kind"] == kind and contact["status"] == "valid":
+                return f"{kind}: {contact['value']}"
+    return None
+
+
+def cmd_migrate(args: argparse.Namespace, out: TextIO) -> int:
+    settings = project_settings(args.database_url)
+    store = open_store(settings["DATABASE_URL"])
+    store.engine.dispose()
+    print(f"Schema is up to date: {store.engine.url.render_as_string()}", file=out)
+    return 0
+
+
+def cmd_rescore(args: argparse.Namespace, out: TextIO) -> int:
+    settings = project_settings(args.database_url)
+    rules_file = args.rules or settings["QUALIFY_RULES_FILE"]
+    try:
+        rules = Rules.from_file(rules_file)
+    except RulesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    store = open_store(settings["DATABASE_URL"])
+    try:
+        count = store.rescore_all(rules)
+    finally:
+        store.engine.dispose()
+    print(f"Re-scored {count} lead(s) with {rules_file}", file=out)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="leadcrawler", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(
+        name: str, help_text: str, database_default: str | None = None
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument(
+            "--database-url",
+            default=database_default,
+            help="SQLAlchemy URL of the base (default: DATABASE_URL from the settings"
+            + (f"; the demo uses {database_default}" if database_default else "")
+            + ")",
+        )
+        return p
+
+    demo = add("demo", "Crawl the bundled sample pages and print the leads", DEMO_DATABASE_URL)
+    demo.add_argument("--limit", type=int, default=50, help="leads to print (default 50)")
+    demo.set_defaults(func=cmd_demo)
+    leads = add("leads", "List the leads in the base, in priority order")
+    leads.add_argument("--limit", type=int, default=50, help="leads to print (default 50)")
+    leads.set_defaults(func=cmd_leads)
+    add("migrate", "Bring the base's schema up to date").set_defaults(func=cmd_migrate)
+    rescore = add("rescore", "Re-score every lead with the qualification rules")
+    rescore.add_argument("--rules", help="rules file (default: QUALIFY_RULES_FILE)")
+    rescore.set_defaults(func=cmd_rescore)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.func is not cmd_demo:  # a crawl installs Scrapy's own log handler
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return int(args.func(args, sys.stdout))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
