@@ -1,3 +1,3 @@
-"""leadcrawler: find producers selling on Brazilian digital-product platforms and turn them into leads."""
+"""leadcrawler: find producers selling on Brazilian digital-product platforms; make them leads."""
 
 __version__ = "0.1.0"

@@ -17,15 +17,7 @@ from tests.factories import contact, lead, project_settings
 
 
 def make(database_url: str, **settings: object) -> DedupePipeline:
-    crawler = get_crawler(
-        settings_dict={
-            "DATABASE_URL": database_url,
-            "DEDUPE_ENABLED": True,
-            "DEDUPE_MAX_KEYS_IN_MEMORY": 1000,
-            "PERSIST_AUTO_MIGRATE": True,
-            **settings,
-        }
-    )
+    crawler = get_crawler(settings_dict=project_settings(DATABASE_URL=database_url, **settings))
     return DedupePipeline.from_crawler(crawler)
 
 

@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import pytest
+
+from leadcrawler.phones import (
+    PhoneType,
+    ddd_states,
+    is_whatsapp_link,
+    normalize_phone,
+    phone_problem,
+    repair_raw,
+    whatsapp_phone_text,
+)
+
+BR_MOBILE = "+5511912345678"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "(11) 91234-5678",
+        "+55 11 9 1234-5678",
+        "+55 (11) 91234-5678",
+        "11 9 1234-5678",
+        "0 xx 11 91234-5678",  # long-distance prefix with a carrier placeholder
+        "0xx11 91234-5678",
+        "0 21 11 91234-5678",  # with a real carrier code
+        "5511912345678",  # wa.me style, without +
+        "tel:+55-11-91234-5678",
+        # full-width digits and parentheses
+        "\uff08\uff11\uff11\uff09 \uff19\uff11\uff12\uff13\uff14-\uff15\uff16\uff17\uff18",
+        "(11) 9\u200b1234-5678",  # zero-width space
+        "\u202e(11) 91234-5678",  # RTL override
+        "+55 (11) 91234-5678 ramal 22",  # the extension is not part of the number
+    ],
+)
+def test_brazilian_mobile_spellings_give_one_e164(raw: str) -> None:
+    info = normalize_phone(raw)
+    assert info is not None
+    assert info.e164 == BR_MOBILE
+    assert info.is_valid
+    assert info.number_type == PhoneType.MOBILE
+    assert (info.country_code, info.region, info.ddd, info.state) == (55, "BR", "11", "SP")
+    assert info.whatsapp_capable
+
+
+def test_landline_has_ddd_and_state_but_no_whatsapp() -> None:
+    info = normalize_phone("(21) 3456-7890")
+    assert info is not None
+    assert info.e164 == "+552134567890"
+    assert info.number_type == PhoneType.LANDLINE
+    assert (info.ddd, info.state) == ("21", "RJ")
+    assert not info.whatsapp_capable
+
+
+@pytest.mark.parametrize(
+    ("raw", "ddd", "state"),
+    [
+        ("(61) 3333-4444", "61", "DF"),
+        ("(92) 99123-4567", "92", "AM"),
+        ("(51) 3222-1111", "51", "RS"),
+    ],
+)
+def test_ddd_to_state(raw: str, ddd: str, state: str) -> None:
+    info = normalize_phone(raw)
+    assert info is not None
+    assert (info.ddd, info.state) == (ddd, state)
+
+
+def test_toll_free_has_no_ddd() -> None:
+    info = normalize_phone("0800 123 4567")
+    assert info is not None
+    assert info.e164 == "+558001234567"
+    assert info.number_type == PhoneType.TOLL_FREE
+    assert info.is_valid
+    assert (info.ddd, info.state, info.whatsapp_capable) == (None, None, False)
+
+
+def test_shared_cost_number() -> None:
+    info = normalize_phone("4004-0000")
+    assert info is not None
+    assert info.number_type == PhoneType.SHARED_COST
+    assert info.ddd is None
+
+
+def test_foreign_number_keeps_its_country() -> None:
+    info = normalize_phone("+1 415 555 2671")
+    assert info is not None
+    assert info.e164 == "+14155552671"
+    assert (info.country_code, info.region) == (1, "US")
+    assert (info.ddd, info.state, info.whatsapp_capable) == (None, None, False)
+    # US plans do not tell mobiles from landlines.
+    assert info.number_type == PhoneType.UNKNOWN
+
+
+def test_uk_landline_with_other_default_region() -> None:
+    info = normalize_phone("020 7946 0958", region="GB")
+    assert info is not None
+    assert info.e164 == "+442079460958"
+    assert info.number_type == PhoneType.LANDLINE
+
+
+def test_legacy_8_digit_mobile_parses_but_is_not_valid() -> None:
+    # Repairing "(11) 9123-4567" into the 9-digit mobile belongs to repair_raw (not done yet).
+    info = normalize_phone("(11) 9123-4567")
+    assert info is not None
+    assert not info.is_valid
+    assert phone_problem("(11) 9123-4567") == "invalid_number"
+
+
+def test_repair_raw_is_the_identity_for_now() -> None:
+    assert repair_raw("(11) 9123-4567", "BR") == "(11) 9123-4567"
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("123", "too_short"),
+        ("", "empty"),
+        ("\u200b ", "empty"),
+        ("abc", "not_a_number"),
+        ("+55 11", "too_short"),
+        ("1234567890123456", "too_long"),
+        ("(11) 91234-56789", "too_long"),
+        ("+999 1234567", "invalid_country_code"),
+        ("91234-5678", "missing_area_code"),  # local number without DDD
+        ("3456-7890", "missing_area_code"),
+    ],
+)
+def test_not_numbers(raw: str, reason: str) -> None:
+    assert normalize_phone(raw) is None
+    assert phone_problem(raw) == reason
+
+
+def test_phone_problem_is_none_for_valid_numbers() -> None:
+    assert phone_problem("(11) 91234-5678") is None
+    assert phone_problem(BR_MOBILE, region="US") is None  # +55 wins over the region
+
+
+def test_ddd_table_has_all_67_codes_in_27_states() -> None:
+    table = ddd_states()
+    assert len(table) == 67
+    assert len(set(table.values())) == 27
+    assert all(len(code) == 2 and code.isdigit() and code[1] != "0" for code in table)
+    assert table["11"] == "SP"
+    assert table["99"] == "MA"
+    assert table["68"] == "AC"
+    assert "20" not in table
+    assert "23" not in table
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://wa.me/5511912345678", "+5511912345678"),
+        ("wa.me/5511912345678?text=Ol%C3%A1", "+5511912345678"),
+        ("https://wa.me/+55 (11) 91234-5678", "+5511912345678"),
+        ("https://api.whatsapp.com/send?phone=5511912345678&text=oi", "+5511912345678"),
+        ("https://api.whatsapp.com/send/?phone=%2B5511912345678", "+5511912345678"),
+        ("https://web.whatsapp.com/send?phone=5511912345678", "+5511912345678"),
+        ("whatsapp://send?phone=5511912345678", "+5511912345678"),
+        ("https://chat.whatsapp.com/AbCdEfGh123", None),  # a group, not a person
+        ("https://wa.me/message/ABCDEF123", None),
+        ("https://api.whatsapp.com/send?text=oi", None),
+        ("(11) 91234-5678", "(11) 91234-5678"),  # not a link: unchanged
+        ("WhatsApp: (11) 91234-5678", "WhatsApp: (11) 91234-5678"),
+    ],
+)
+def test_whatsapp_phone_text(value: str, expected: str | None) -> None:
+    assert whatsapp_phone_text(value) == expected
+
+
+def test_whatsapp_link_numbers_normalise() -> None:
+    text = whatsapp_phone_text("https://wa.me/5511912345678")
+    assert text is not None
+    info = normalize_phone(text, region="US")  # the link is international: region unused
+    assert info is not None
+    assert info.e164 == BR_MOBILE
+
+
+def test_is_whatsapp_link() -> None:
+    assert is_whatsapp_link("https://wa.me/5511912345678")
+    assert is_whatsapp_link("API.WhatsApp.com/send?phone=1")
+    assert not is_whatsapp_link("https://notwa.me/5511912345678")
+    assert not is_whatsapp_link("WhatsApp: (11) 91234-5678")
