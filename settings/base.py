@@ -70,6 +70,8 @@ ENRICH_ENABLED = True
 DEDUPE_ENABLED = True
 # In-run memory of identity keys is bounded: beyond this many keys the base is the memory.
 DEDUPE_MAX_KEYS_IN_MEMORY = 200_000
+# Name similarity (rapidfuzz, 0-100) that lets a shared website domain link two sightings.
+DEDUPE_NAME_SIMILARITY = 85
 
 QUALIFY_ENABLED = True
 QUALIFY_RULES_FILE = str(SETTINGS_DIR / "qualification.toml")

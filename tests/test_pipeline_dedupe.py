@@ -9,7 +9,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from leadcrawler.items import ContactKind, ContactStatus
-from leadcrawler.pipelines.dedupe import DedupePipeline, identity_keys
+from leadcrawler.identity import keys_for_lead
+from leadcrawler.pipelines.dedupe import DedupePipeline
 from leadcrawler.scoring import Rules
 from leadcrawler.storage.store import open_store
 from settings.base import QUALIFY_RULES_FILE
@@ -31,10 +32,11 @@ def test_keys_cover_every_exact_identifier() -> None:
         ],
     )
     item.cnpj = "11222333000181"
-    assert identity_keys(item) == [
+    assert keys_for_lead(item) == [
         "cnpj:11222333000181",
         "email:ana.souza@cursos.com.br",
         "phone:+5511987654321",
+        "social:instagram.com/ana",
         "seller:kiwify:Xk2Pq9LmN3bV7cR",
         "checkout:https://pay.kiwify.com.br/AbC1234",
     ]
@@ -43,7 +45,7 @@ def test_keys_cover_every_exact_identifier() -> None:
 def test_invalid_contacts_never_link_leads() -> None:
     bad = contact(ContactKind.EMAIL, "not-an-email")
     bad.status = ContactStatus.INVALID
-    assert identity_keys(lead(checkout=None, contacts=[bad])) == []
+    assert keys_for_lead(lead(checkout=None, contacts=[bad])) == []
 
 
 def test_repeats_in_a_run_and_across_runs_get_one_uid(sqlite_url: str) -> None:
@@ -74,7 +76,7 @@ def test_repeats_in_a_run_and_across_runs_get_one_uid(sqlite_url: str) -> None:
 
     # A later run finds the stored lead through the base.
     stored = lead(contacts=[contact(ContactKind.EMAIL, "ana@x.com.br")])
-    stored.identity_keys = identity_keys(stored)
+    stored.identity_keys = keys_for_lead(stored)
     stored.lead_uid = first
     store = open_store(sqlite_url)
     store.save([stored], None, Rules.from_file(QUALIFY_RULES_FILE))

@@ -12,7 +12,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 
-from leadcrawler.pipelines.dedupe import identity_keys
+from leadcrawler.identity import keys_for_lead
 from leadcrawler.pipelines.persist import PersistPipeline
 from leadcrawler.storage.db import make_engine
 from leadcrawler.storage.models import Run
@@ -44,7 +44,7 @@ def items(n: int) -> list:  # type: ignore[type-arg]
     out = []
     for i in range(n):
         item = lead(f"Produtor {i}", checkout=f"https://pay.kiwify.com.br/P{i:06d}")
-        item.identity_keys = identity_keys(item)
+        item.identity_keys = keys_for_lead(item)
         out.append(item)
     return out
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from leadcrawler.items import ContactKind
-from leadcrawler.pipelines.dedupe import identity_keys
+from leadcrawler.identity import keys_for_lead
 from leadcrawler.scoring import Rules
 from leadcrawler.storage.models import ContactRow, LeadRow, OfferRow, SightingRow
 from leadcrawler.storage.repository import LeadStore
@@ -30,7 +30,7 @@ def rules() -> Rules:
 
 
 def keyed(item):  # type: ignore[no-untyped-def]
-    item.identity_keys = identity_keys(item)
+    item.identity_keys = keys_for_lead(item)
     return item
 
 

@@ -1,14 +1,15 @@
 """Dedupe stage: give each sighting its identity keys and the lead it belongs to.
 
-Exact keys only (fuzzy evidence comes later): normalised e-mail, E.164 phone (a WhatsApp
-number shares the phone key), CNPJ, canonical checkout URL and the platform's seller id.
-A key seen earlier in this run or stored in the base gives the sighting that lead's
-uid, so a repeat is merged into the existing lead by the persist stage, never dropped
-and never stored twice. The in-run memory is an LRU bounded by
-``DEDUPE_MAX_KEYS_IN_MEMORY``; past it the base answers.
+The keys and the rules that link them are in :mod:`leadcrawler.identity` (strong keys
+link alone; a website domain links only when the names agree). A key seen earlier in
+this run or stored in the base gives the sighting that lead's uid, so a repeat is merged
+into the existing lead by the persist stage, never dropped and never stored twice. The
+persist stage resolves again inside its transaction, which is what makes concurrent
+crawls safe; this stage's answer feeds the item feed and the stats. The in-run memory is
+an LRU bounded by ``DEDUPE_MAX_KEYS_IN_MEMORY``; past it the base answers.
 
-Settings: ``DEDUPE_ENABLED``, ``DEDUPE_MAX_KEYS_IN_MEMORY``, ``DATABASE_URL``,
-``PERSIST_AUTO_MIGRATE``.
+Settings: ``DEDUPE_ENABLED``, ``DEDUPE_MAX_KEYS_IN_MEMORY``, ``DEDUPE_NAME_SIMILARITY``,
+``DATABASE_URL``, ``PERSIST_AUTO_MIGRATE``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import NotConfigured
 
-from leadcrawler.emails import email_key
-from leadcrawler.items import ContactKind, ContactStatus, Lead
+from leadcrawler.identity import is_weak, keys_for_lead, names_agree
+from leadcrawler.items import Lead
 from leadcrawler.storage.store import open_store
 
 if TYPE_CHECKING:
@@ -34,34 +35,22 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def identity_keys(lead: Lead) -> list[str]:
-    """The exact keys that identify the producer behind ``lead``, most specific first."""
-    keys: list[str] = []
-    if lead.cnpj:
-        keys.append(f"cnpj:{lead.cnpj}")
-    for contact in lead.contacts:
-        if contact.status != ContactStatus.VALID or not contact.normalized:
-            continue
-        if contact.kind == ContactKind.EMAIL:
-            keys.append(f"email:{email_key(contact.normalized)}")
-        elif contact.kind in (ContactKind.PHONE, ContactKind.WHATSAPP):
-            keys.append(f"phone:{contact.normalized}")
-    for offer in lead.offers:
-        if offer.seller_id:
-            keys.append(f"seller:{offer.platform}:{offer.seller_id}")
-        keys.append(f"checkout:{offer.checkout_url}")
-    return list(dict.fromkeys(keys))
-
-
 class DedupePipeline:
     def __init__(
-        self, stats: StatsCollector, database_url: str, auto_migrate: bool, max_keys: int
+        self,
+        stats: StatsCollector,
+        database_url: str,
+        auto_migrate: bool,
+        max_keys: int,
+        name_similarity: int,
     ) -> None:
         self.stats = stats
         self.database_url = database_url
         self.auto_migrate = auto_migrate
         self.max_keys = max_keys
-        self.seen: OrderedDict[str, str] = OrderedDict()
+        self.name_similarity = name_similarity
+        # key -> (lead uid, the name it was seen with): the name backs weak keys.
+        self.seen: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
         self.store: LeadStore | None = None
 
     @classmethod
@@ -72,16 +61,22 @@ class DedupePipeline:
         max_keys = settings.getint("DEDUPE_MAX_KEYS_IN_MEMORY")
         if max_keys < 1:
             raise NotConfigured("DEDUPE_MAX_KEYS_IN_MEMORY must be at least 1")
+        similarity = settings.getint("DEDUPE_NAME_SIMILARITY")
+        if not 0 < similarity <= 100:
+            raise NotConfigured("DEDUPE_NAME_SIMILARITY must be between 1 and 100")
         assert crawler.stats is not None
         return cls(
             stats=crawler.stats,
             database_url=settings["DATABASE_URL"],
             auto_migrate=settings.getbool("PERSIST_AUTO_MIGRATE"),
             max_keys=max_keys,
+            name_similarity=similarity,
         )
 
     async def open_spider(self) -> None:
-        self.store = await asyncio.to_thread(open_store, self.database_url, self.auto_migrate)
+        self.store = await asyncio.to_thread(
+            open_store, self.database_url, self.auto_migrate, self.name_similarity
+        )
 
     async def close_spider(self) -> None:
         if self.store is not None:
@@ -90,41 +85,45 @@ class DedupePipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Lead):
             return item
-        item.identity_keys = identity_keys(item)
-        uid = self._remembered(item.identity_keys)
+        item.identity_keys = keys_for_lead(item)
+        uid = self._remembered(item)
         if uid is not None:
             self.stats.inc_value("leadcrawler/dedupe/repeat_in_run")
         else:
-            uid = await self._stored(item.identity_keys)
+            uid = await self._stored(item)
             if uid is not None:
                 self.stats.inc_value("leadcrawler/dedupe/known_lead")
             else:
                 uid = str(uuid.uuid4())
                 self.stats.inc_value("leadcrawler/dedupe/new_lead")
         item.lead_uid = uid
-        self._remember(item.identity_keys, uid)
+        self._remember(item, uid)
         return item
 
-    def _remembered(self, keys: list[str]) -> str | None:
-        for key in keys:
-            uid = self.seen.get(key)
-            if uid is not None:
-                self.seen.move_to_end(key)
-                return uid
+    def _remembered(self, item: Lead) -> str | None:
+        name = item.display_name or item.legal_name
+        for key in item.identity_keys:
+            entry = self.seen.get(key)
+            if entry is None:
+                continue
+            uid, seen_name = entry
+            if is_weak(key) and not names_agree(name, seen_name, self.name_similarity):
+                continue
+            self.seen.move_to_end(key)
+            return uid
         return None
 
-    async def _stored(self, keys: list[str]) -> str | None:
-        if self.store is None or not keys:
+    async def _stored(self, item: Lead) -> str | None:
+        if self.store is None or not item.identity_keys:
             return None
-        found = await asyncio.to_thread(self.store.find_lead_uids, keys)
-        for key in keys:  # most specific key first
-            if key in found:
-                return found[key]
-        return None
+        return await asyncio.to_thread(self.store.find_lead_uid, item)
 
-    def _remember(self, keys: list[str], uid: str) -> None:
-        for key in keys:
-            self.seen[key] = uid
+    def _remember(self, item: Lead, uid: str) -> None:
+        name = item.display_name or item.legal_name
+        for key in item.identity_keys:
+            if is_weak(key) and key in self.seen and self.seen[key][0] != uid:
+                continue  # a weak key stays with the first producer it was seen with
+            self.seen[key] = (uid, name)
             self.seen.move_to_end(key)
         while len(self.seen) > self.max_keys:
             self.seen.popitem(last=False)

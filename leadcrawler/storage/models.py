@@ -131,3 +131,25 @@ class SightingRow(Base):
     spider: Mapped[str] = mapped_column(String(100))
     url: Mapped[str] = mapped_column(Text)
     seen_at: Mapped[datetime]
+
+
+class ValueHistory(Base):
+    """Every value a lead's field or offer ever had, with when it was seen.
+
+    ``leads`` and ``offers`` hold the current best value; this table keeps the others, so
+    a changed price or a new name never erases the old one. ``ref`` is the checkout URL
+    for offer fields and ``""`` for the lead's own fields.
+    """
+
+    __tablename__ = "value_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(50))
+    ref: Mapped[str] = mapped_column(String(600), default="")
+    value: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    times_seen: Mapped[int] = mapped_column(default=1)
+
+    __table_args__ = (Index("ix_value_history_lookup", "lead_id", "field", "ref"),)

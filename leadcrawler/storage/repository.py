@@ -1,14 +1,20 @@
 """The repository the pipelines and the CLI use to read and write the historical base.
 
 ``save()`` is the one write path for leads: idempotent, in one transaction per batch.
-A lead is found by any of its exact identity keys (``lead_keys.key`` is unique across
-the base); when one sighting's keys point at several stored leads, those leads are one
-producer and are merged into the oldest. Values are never overwritten: a new contact
-or offer is added next to the old ones, a repeated one only moves its ``last_seen``.
+A lead is found by its identity keys (``lead_keys.key`` is unique across the base; the
+rules are in :mod:`leadcrawler.identity`: strong keys link alone, a weak key only when
+the names agree); when one sighting's keys point at several stored leads, those leads
+are one producer and are merged into the oldest. Values are never overwritten: a new
+contact or offer is added next to the old ones, a repeated one only moves its
+``last_seen``, and every value a field ever had is kept in ``value_history``.
 
 Best value per field (documented in the README): a stored name/website is kept; a
 sighting only fills fields that are still empty. Offer facts that change (product name,
-price) take the newest sighting's value.
+price) take the newest sighting's value; the old one stays in the history.
+
+Concurrency: on PostgreSQL a batch first takes a transaction-scoped advisory lock per
+identity key, in sorted order, so two crawls writing the same producer serialise on
+it (and cannot deadlock) and end with one lead. SQLite serialises writers itself.
 """
 
 from __future__ import annotations
@@ -20,10 +26,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadcrawler.facts import ContactView, OfferView, build_facts
+from leadcrawler.identity import (
+    DEFAULT_NAME_SIMILARITY,
+    identity_keys,
+    is_weak,
+    names_agree,
+)
 from leadcrawler.items import Lead, utcnow
 from leadcrawler.scoring import Rules, score
 from leadcrawler.storage.models import (
@@ -33,7 +45,12 @@ from leadcrawler.storage.models import (
     OfferRow,
     Run,
     SightingRow,
+    ValueHistory,
 )
+
+LEAD_FIELDS = ("display_name", "legal_name", "cnpj", "website", "domain")
+HISTORY_FIELDS = ("display_name", "legal_name", "cnpj", "website")
+REBUILD_ADVISORY_LOCK = 0x1EAD_DEDE  # held by `dedupe --rebuild` on PostgreSQL
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +67,27 @@ class SaveResult:
     merged: int = 0  # stored leads folded into another because a sighting linked them
 
 
+@dataclass(frozen=True, slots=True)
+class LeadFilter:
+    """Which leads an export or listing wants."""
+
+    tiers: tuple[str, ...] = ()
+    min_score: int | None = None
+    since: datetime | None = None  # last seen at or after
+
+
+@dataclass(slots=True)
+class RebuildResult:
+    leads_before: int = 0
+    leads_after: int = 0
+    merged: int = 0
+    keys: int = 0
+
+
 class LeadStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, name_similarity: int = DEFAULT_NAME_SIMILARITY) -> None:
         self.engine = engine
+        self.name_similarity = name_similarity
         self.sessions = sessionmaker(engine, expire_on_commit=False)
 
     # --- runs ------------------------------------------------------------------------
@@ -74,17 +109,34 @@ class LeadStore:
 
     # --- identity --------------------------------------------------------------------
 
-    def find_lead_uids(self, keys: Sequence[str]) -> dict[str, str]:
-        """Map each of ``keys`` that the base knows to the uid of its lead."""
-        if not keys:
-            return {}
+    def find_lead_uid(self, lead: Lead) -> str | None:
+        """The uid of the stored lead ``lead`` belongs to, if any (read only)."""
         with self.sessions() as session:
-            rows = session.execute(
-                select(LeadKey.key, LeadRow.uid)
-                .join(LeadRow, LeadRow.id == LeadKey.lead_id)
-                .where(LeadKey.key.in_(list(keys)))
+            ids = self._linked_ids(
+                session, lead.identity_keys, lead.display_name or lead.legal_name
             )
-            return {key: uid for key, uid in rows}
+            if not ids:
+                return None
+            return session.scalar(select(LeadRow.uid).where(LeadRow.id == min(ids)))
+
+    def _linked_ids(self, session: Session, keys: Sequence[str], name: str | None) -> set[int]:
+        """Ids of stored leads that ``keys`` link to under the identity rules."""
+        if not keys:
+            return set()
+        ids: set[int] = set()
+        rows = session.execute(
+            select(LeadKey.key, LeadKey.lead_id, LeadRow.display_name, LeadRow.legal_name)
+            .join(LeadRow, LeadRow.id == LeadKey.lead_id)
+            .where(LeadKey.key.in_(list(keys)))
+        )
+        for key, lead_id, display_name, legal_name in rows:
+            if is_weak(key) and not (
+                names_agree(name, display_name, self.name_similarity)
+                or names_agree(name, legal_name, self.name_similarity)
+            ):
+                continue  # a shared domain with another name: an agency, not this producer
+            ids.add(lead_id)
+        return ids
 
     # --- writes ----------------------------------------------------------------------
 
@@ -92,6 +144,7 @@ class LeadStore:
         """Upsert ``leads`` in one transaction; re-score the touched leads when ``rules``."""
         result = SaveResult()
         with self.sessions.begin() as session:
+            self._lock_keys(session, [key for lead in leads for key in lead.identity_keys])
             touched: set[int] = set()
             for lead in leads:
                 touched.add(self._save_one(session, lead, run_id, result))
@@ -100,6 +153,14 @@ class LeadStore:
                 for lead_id in touched:
                     self._rescore(session, lead_id, rules)
         return result
+
+    def _lock_keys(self, session: Session, keys: Sequence[str]) -> None:
+        if self.engine.dialect.name != "postgresql":
+            return
+        for key in sorted(set(keys)):  # one global order: no deadlock between writers
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+            )
 
     def _save_one(
         self, session: Session, lead: Lead, run_id: int | None, result: SaveResult
@@ -126,7 +187,7 @@ class LeadStore:
             session.flush()
             result.created += 1
         else:
-            for name in ("display_name", "legal_name", "cnpj", "website", "domain"):
+            for name in LEAD_FIELDS:
                 if getattr(row, name) is None and getattr(lead, name) is not None:
                     setattr(row, name, getattr(lead, name))
             row.first_seen = min(as_utc(row.first_seen), seen_at)
@@ -135,10 +196,11 @@ class LeadStore:
             row.updated_at = utcnow()
             result.updated += 1
 
-        known = set(session.scalars(select(LeadKey.key).where(LeadKey.key.in_(lead.identity_keys))))
-        for key in dict.fromkeys(lead.identity_keys):
-            if key not in known:
-                session.add(LeadKey(lead_id=row.id, key=key))
+        self._add_keys(session, row.id, lead.identity_keys)
+        for name in HISTORY_FIELDS:
+            value = getattr(lead, name)
+            if value is not None:
+                self._remember_value(session, row.id, name, "", str(value), seen_at)
         self._save_contacts(session, row.id, lead)
         self._save_offers(session, row.id, lead)
         session.add(
@@ -154,13 +216,45 @@ class LeadStore:
         session.flush()
         return row.id
 
+    def _add_keys(self, session: Session, lead_id: int, keys: Sequence[str]) -> None:
+        known = set(session.scalars(select(LeadKey.key).where(LeadKey.key.in_(list(keys)))))
+        for key in dict.fromkeys(keys):
+            if key not in known:  # a weak key held by another producer stays theirs
+                session.add(LeadKey(lead_id=lead_id, key=key))
+        session.flush()
+
+    def _remember_value(
+        self, session: Session, lead_id: int, field: str, ref: str, value: str, seen_at: datetime
+    ) -> None:
+        row = session.scalar(
+            select(ValueHistory).where(
+                ValueHistory.lead_id == lead_id,
+                ValueHistory.field == field,
+                ValueHistory.ref == ref,
+                ValueHistory.value == value,
+            )
+        )
+        if row is None:
+            session.add(
+                ValueHistory(
+                    lead_id=lead_id,
+                    field=field,
+                    ref=ref,
+                    value=value,
+                    first_seen=seen_at,
+                    last_seen=seen_at,
+                    times_seen=1,
+                )
+            )
+            session.flush()
+            return
+        row.first_seen = min(as_utc(row.first_seen), seen_at)
+        row.last_seen = max(as_utc(row.last_seen), seen_at)
+        row.times_seen += 1
+
     def _resolve(self, session: Session, lead: Lead, result: SaveResult) -> LeadRow | None:
         """The stored lead this sighting belongs to, merging several into one if needed."""
-        ids: set[int] = set()
-        if lead.identity_keys:
-            ids.update(
-                session.scalars(select(LeadKey.lead_id).where(LeadKey.key.in_(lead.identity_keys)))
-            )
+        ids = self._linked_ids(session, lead.identity_keys, lead.display_name or lead.legal_name)
         if lead.lead_uid:
             ids.update(session.scalars(select(LeadRow.id).where(LeadRow.uid == lead.lead_uid)))
         if not ids:
@@ -175,13 +269,14 @@ class LeadStore:
         survivor = session.get_one(LeadRow, survivor_id)
         other = session.get_one(LeadRow, other_id)
         logger.info("Merging lead %s into %s: a sighting linked them", other.uid, survivor.uid)
-        for name in ("display_name", "legal_name", "cnpj", "website", "domain"):
+        for name in LEAD_FIELDS:
             if getattr(survivor, name) is None:
                 setattr(survivor, name, getattr(other, name))
         survivor.first_seen = min(as_utc(survivor.first_seen), as_utc(other.first_seen))
         survivor.last_seen = max(as_utc(survivor.last_seen), as_utc(other.last_seen))
         survivor.times_seen += other.times_seen
-        for contact in session.scalars(select(ContactRow).where(ContactRow.lead_id == other_id)):
+        contacts = session.scalars(select(ContactRow).where(ContactRow.lead_id == other_id))
+        for contact in contacts.all():
             twin = session.scalar(
                 select(ContactRow).where(
                     ContactRow.lead_id == survivor_id,
@@ -196,6 +291,23 @@ class LeadStore:
             twin.last_seen = max(as_utc(twin.last_seen), as_utc(contact.last_seen))
             twin.times_seen += contact.times_seen
             session.delete(contact)
+        history = session.scalars(select(ValueHistory).where(ValueHistory.lead_id == other_id))
+        for old in history.all():
+            self._remember_value(
+                session, survivor_id, old.field, old.ref, old.value, as_utc(old.first_seen)
+            )
+            kept = session.scalar(
+                select(ValueHistory).where(
+                    ValueHistory.lead_id == survivor_id,
+                    ValueHistory.field == old.field,
+                    ValueHistory.ref == old.ref,
+                    ValueHistory.value == old.value,
+                )
+            )
+            assert kept is not None
+            kept.last_seen = max(as_utc(kept.last_seen), as_utc(old.last_seen))
+            kept.times_seen += old.times_seen - 1
+            session.delete(old)
         session.flush()
         for table in (LeadKey, OfferRow, SightingRow):
             session.execute(
@@ -242,6 +354,19 @@ class LeadStore:
     def _save_offers(self, session: Session, lead_id: int, lead: Lead) -> None:
         seen_at = lead.sighting.seen_at
         for offer in lead.offers:
+            if offer.product_name is not None:
+                self._remember_value(
+                    session,
+                    lead_id,
+                    "product_name",
+                    offer.checkout_url,
+                    offer.product_name,
+                    seen_at,
+                )
+            if offer.price_brl is not None:
+                self._remember_value(
+                    session, lead_id, "price_brl", offer.checkout_url, str(offer.price_brl), seen_at
+                )
             row = session.scalar(
                 select(OfferRow).where(OfferRow.checkout_url == offer.checkout_url)
             )
@@ -260,15 +385,81 @@ class LeadStore:
                 )
                 session.flush()
                 continue
-            row.lead_id = lead_id
+            if row.lead_id != lead_id:
+                # The checkout key linked this sighting to its owner; a stale owner can
+                # only remain if keys were rebuilt by hand. Keep the offer with one lead.
+                row.lead_id = lead_id
+            newest = seen_at >= as_utc(row.last_seen)
             row.last_seen = max(as_utc(row.last_seen), seen_at)
             row.first_seen = min(as_utc(row.first_seen), seen_at)
+            if not newest:
+                continue  # an older sighting replayed late: history has it, current stays
             if offer.product_name is not None:
                 row.product_name = offer.product_name
             if offer.price_brl is not None:
                 row.price_brl = offer.price_brl
             if offer.seller_id is not None:
                 row.seller_id = offer.seller_id
+
+    # --- re-linking -----------------------------------------------------------------
+
+    def rebuild_links(self, rules: Rules | None) -> RebuildResult:
+        """Recompute every lead's identity keys with the current rules and merge again.
+
+        One transaction: either the whole base is re-linked or nothing changes. Leads are
+        visited oldest first, so a merge always keeps the oldest lead. Running it twice
+        changes nothing the second time.
+        """
+        result = RebuildResult()
+        with self.sessions.begin() as session:
+            if self.engine.dialect.name == "postgresql":
+                session.execute(
+                    text("SELECT pg_advisory_xact_lock(:id)"), {"id": REBUILD_ADVISORY_LOCK}
+                )
+            ids = list(session.scalars(select(LeadRow.id).order_by(LeadRow.id)))
+            result.leads_before = len(ids)
+            session.execute(delete(LeadKey))
+            touched: set[int] = set()
+            for lead_id in ids:
+                row = session.get(LeadRow, lead_id)
+                if row is None:
+                    continue  # already merged into an older lead
+                keys = self._stored_keys(session, row)
+                linked = self._linked_ids(session, keys, row.display_name or row.legal_name)
+                linked.discard(lead_id)
+                survivor_id = min(linked | {lead_id})
+                for other in sorted((linked | {lead_id}) - {survivor_id}):
+                    self._merge(session, survivor_id, other)
+                    result.merged += 1
+                self._add_keys(session, survivor_id, keys)
+                touched.add(survivor_id)
+            session.flush()
+            if rules is not None:
+                for lead_id in touched:
+                    if session.get(LeadRow, lead_id) is not None:
+                        self._rescore(session, lead_id, rules)
+            result.leads_after = session.scalar(select(func.count()).select_from(LeadRow)) or 0
+            result.keys = session.scalar(select(func.count()).select_from(LeadKey)) or 0
+        return result
+
+    @staticmethod
+    def _stored_keys(session: Session, row: LeadRow) -> list[str]:
+        contacts = session.execute(
+            select(ContactRow.kind, ContactRow.value, ContactRow.status).where(
+                ContactRow.lead_id == row.id
+            )
+        )
+        offers = session.execute(
+            select(OfferRow.platform, OfferRow.checkout_url, OfferRow.seller_id).where(
+                OfferRow.lead_id == row.id
+            )
+        )
+        return identity_keys(
+            cnpj=row.cnpj,
+            domain=row.domain,
+            contacts=[(kind, value, status) for kind, value, status in contacts],
+            offers=[(platform, url, seller) for platform, url, seller in offers],
+        )
 
     # --- scoring ---------------------------------------------------------------------
 
@@ -317,14 +508,26 @@ class LeadStore:
         with self.sessions() as session:
             return session.scalar(select(func.count()).select_from(LeadRow)) or 0
 
-    def iter_leads(self, batch_size: int = 500) -> Iterator[dict[str, Any]]:
-        """Every lead with its contacts and offers, in priority order (tier, score, recency).
+    def iter_leads(
+        self, where: LeadFilter | None = None, batch_size: int = 500
+    ) -> Iterator[dict[str, Any]]:
+        """Leads with their contacts, offers and source URLs, in priority order
+        (tier, then score, then recency), optionally filtered.
 
         Streams plain rows (a server-side cursor on PostgreSQL) and fetches children per
         batch, so memory stays flat however large the base is.
         """
         leads, contacts_t, offers_t = LeadRow.__table__, ContactRow.__table__, OfferRow.__table__
-        ordered = select(leads).order_by(
+        sightings_t = SightingRow.__table__
+        where = where or LeadFilter()
+        query = select(leads)
+        if where.tiers:
+            query = query.where(leads.c.tier.in_(where.tiers))
+        if where.min_score is not None:
+            query = query.where(leads.c.score >= where.min_score)
+        if where.since is not None:
+            query = query.where(leads.c.last_seen >= where.since)
+        ordered = query.order_by(
             leads.c.tier.asc().nulls_last(),
             leads.c.score.desc().nulls_last(),
             leads.c.last_seen.desc(),
@@ -346,11 +549,27 @@ class LeadStore:
                     select(offers_t).where(offers_t.c.lead_id.in_(ids)).order_by(offers_t.c.id)
                 ).mappings():
                     offers.setdefault(o["lead_id"], []).append(o)
+                sources: dict[int, list[str]] = {}
+                for lead_id, url in conn.execute(
+                    select(sightings_t.c.lead_id, sightings_t.c.url)
+                    .where(sightings_t.c.lead_id.in_(ids))
+                    .group_by(sightings_t.c.lead_id, sightings_t.c.url)
+                    .order_by(sightings_t.c.lead_id, func.min(sightings_t.c.seen_at))
+                ):
+                    sources.setdefault(lead_id, []).append(url)
                 for lead in partition:
-                    yield _lead_dict(lead, contacts.get(lead["id"], []), offers.get(lead["id"], []))
+                    lead_id = lead["id"]
+                    yield _lead_dict(
+                        lead,
+                        contacts.get(lead_id, []),
+                        offers.get(lead_id, []),
+                        sources.get(lead_id, []),
+                    )
 
 
-def _lead_dict(lead: Any, contacts: list[Any], offers: list[Any]) -> dict[str, Any]:
+def _lead_dict(
+    lead: Any, contacts: list[Any], offers: list[Any], sources: list[str]
+) -> dict[str, Any]:
     return {
         "lead_id": lead["uid"],
         "name": lead["display_name"] or lead["legal_name"],
@@ -364,6 +583,7 @@ def _lead_dict(lead: Any, contacts: list[Any], offers: list[Any]) -> dict[str, A
         "first_seen": as_utc(lead["first_seen"]),
         "last_seen": as_utc(lead["last_seen"]),
         "times_seen": lead["times_seen"],
+        "source_urls": sources,
         "contacts": [
             {
                 "kind": c["kind"],
