@@ -2,6 +2,8 @@
 
   leadcrawler demo       crawl the bundled sample pages through the local fixture web
   leadcrawler leads      list the leads in the historical base, in priority order
+  leadcrawler export     write the leads to CSV or JSON Lines, in priority order
+  leadcrawler dedupe     re-link the whole base after identity rules change (--rebuild)
   leadcrawler migrate    bring the base's schema up to date
   leadcrawler rescore    re-score every lead after editing settings/qualification.toml
 
@@ -15,6 +17,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
@@ -23,7 +26,9 @@ from scrapy.settings import Settings
 from scrapy.utils.conf import closest_scrapy_cfg
 from scrapy.utils.project import get_project_settings
 
+from leadcrawler.export import CSV_DIALECTS, PHONE_FORMATS, export
 from leadcrawler.scoring import Rules, RulesError
+from leadcrawler.storage.repository import LeadFilter
 from leadcrawler.storage.store import open_store
 
 logger = logging.getLogger(__name__)
@@ -110,6 +115,71 @@ def best_contact(contacts: Sequence[dict[str, Any]]) -> str | None:
     return None
 
 
+def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    settings = project_settings(args.database_url)
+    where = LeadFilter(tiers=tuple(args.tier), min_score=args.min_score, since=args.since)
+    store = open_store(settings["DATABASE_URL"])
+    try:
+        count = export(
+            store.iter_leads(where),
+            args.output,
+            fmt=args.format,
+            dialect=args.csv_dialect,
+            phone_format=args.phone_format,
+            stdout=out,
+        )
+    finally:
+        store.engine.dispose()
+    if args.output != "-":
+        print(f"Exported {count} lead(s) to {args.output}", file=out)
+    return 0
+
+
+def cmd_dedupe(args: argparse.Namespace, out: TextIO) -> int:
+    if not args.rebuild:
+        print("error: say what to do: --rebuild re-links the whole base", file=sys.stderr)
+        return 2
+    settings = project_settings(args.database_url)
+    rules = None
+    if settings.getbool("QUALIFY_ENABLED"):
+        try:
+            rules = Rules.from_file(settings["QUALIFY_RULES_FILE"])
+        except RulesError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    store = open_store(
+        settings["DATABASE_URL"], name_similarity=settings.getint("DEDUPE_NAME_SIMILARITY")
+    )
+    try:
+        result = store.rebuild_links(rules)
+    finally:
+        store.engine.dispose()
+    print(
+        f"Re-linked the base: {result.leads_before} lead(s) before, {result.leads_after} after "
+        f"({result.merged} merged), {result.keys} identity key(s)",
+        file=out,
+    )
+    return 0
+
+
+def tiers(value: str) -> list[str]:
+    chosen = [t.strip().upper() for t in value.split(",") if t.strip()]
+    wrong = [t for t in chosen if t not in ("A", "B", "C")]
+    if not chosen or wrong:
+        raise argparse.ArgumentTypeError(f"tiers are A, B and C, comma-separated: {value!r}")
+    return chosen
+
+
+def since_date(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected a date like 2026-11-01 or 2026-11-01T12:00: {value!r}"
+        ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def cmd_migrate(args: argparse.Namespace, out: TextIO) -> int:
     settings = project_settings(args.database_url)
     store = open_store(settings["DATABASE_URL"])
@@ -158,6 +228,28 @@ def build_parser() -> argparse.ArgumentParser:
     leads = add("leads", "List the leads in the base, in priority order")
     leads.add_argument("--limit", type=int, default=50, help="leads to print (default 50)")
     leads.set_defaults(func=cmd_leads)
+    exp = add("export", "Write the leads to CSV or JSON Lines, best first")
+    exp.add_argument("-o", "--output", required=True, help="file to write, or - for stdout")
+    exp.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    exp.add_argument("--tier", type=tiers, default=[], help="only these tiers, e.g. A,B")
+    exp.add_argument("--min-score", type=int, help="only leads scoring at least this")
+    exp.add_argument("--since", type=since_date, help="only leads seen on or after this date")
+    exp.add_argument(
+        "--csv-dialect",
+        choices=sorted(CSV_DIALECTS),
+        default="excel-br",
+        help="excel-br (default: ';', UTF-8 BOM, for Excel pt-BR) or rfc4180 (',')",
+    )
+    exp.add_argument(
+        "--phone-format",
+        choices=PHONE_FORMATS,
+        default="e164",
+        help="e164 (+5511..., quoted against formulas in CSV), national or digits",
+    )
+    exp.set_defaults(func=cmd_export)
+    dedupe = add("dedupe", "Re-link the whole base with the current identity rules")
+    dedupe.add_argument("--rebuild", action="store_true", help="recompute keys and merge")
+    dedupe.set_defaults(func=cmd_dedupe)
     add("migrate", "Bring the base's schema up to date").set_defaults(func=cmd_migrate)
     rescore = add("rescore", "Re-score every lead with the qualification rules")
     rescore.add_argument("--rules", help="rules file (default: QUALIFY_RULES_FILE)")

@@ -8,8 +8,8 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from leadcrawler.items import ContactKind, ContactStatus
 from leadcrawler.identity import keys_for_lead
+from leadcrawler.items import ContactKind, ContactStatus
 from leadcrawler.pipelines.dedupe import DedupePipeline
 from leadcrawler.scoring import Rules
 from leadcrawler.storage.store import open_store

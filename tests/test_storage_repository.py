@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, inspect, select
 
-from leadcrawler.items import ContactKind
 from leadcrawler.identity import keys_for_lead
+from leadcrawler.items import ContactKind
 from leadcrawler.scoring import Rules
 from leadcrawler.storage.models import ContactRow, LeadRow, OfferRow, SightingRow
 from leadcrawler.storage.repository import LeadStore

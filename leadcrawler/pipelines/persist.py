@@ -45,6 +45,7 @@ class PersistConfig:
     retry_times: int
     retry_backoff: float  # seconds before the first retry; doubles each time
     spill_dir: Path
+    name_similarity: int  # DEDUPE_NAME_SIMILARITY: the same identity rules as dedupe
 
     @classmethod
     def from_settings(cls, settings: Any) -> PersistConfig:
@@ -55,6 +56,7 @@ class PersistConfig:
             retry_times=settings.getint("PERSIST_RETRY_TIMES"),
             retry_backoff=settings.getfloat("PERSIST_RETRY_BACKOFF"),
             spill_dir=Path(settings.get("PERSIST_SPILL_DIR")),
+            name_similarity=settings.getint("DEDUPE_NAME_SIMILARITY"),
         )
         if not config.database_url:
             raise NotConfigured("DATABASE_URL is empty")
@@ -93,7 +95,10 @@ class PersistPipeline:
 
     async def open_spider(self) -> None:
         self.store = await self._in_thread(
-            open_store, self.config.database_url, self.config.auto_migrate
+            open_store,
+            self.config.database_url,
+            self.config.auto_migrate,
+            self.config.name_similarity,
         )
         spider = self.crawler.spider
         name = spider.name if spider is not None else "?"

@@ -36,7 +36,8 @@ from leadcrawler.identity import (
     is_weak,
     names_agree,
 )
-from leadcrawler.items import Lead, utcnow
+from leadcrawler.emails import email_key
+from leadcrawler.items import ContactKind, Lead, utcnow
 from leadcrawler.scoring import Rules, score
 from leadcrawler.storage.models import (
     ContactRow,
@@ -319,6 +320,10 @@ class LeadStore:
     def _save_contacts(self, session: Session, lead_id: int, lead: Lead) -> None:
         for contact in lead.contacts:
             value = contact.normalized or contact.value
+            if contact.kind == ContactKind.EMAIL and contact.normalized:
+                # One row per mailbox: "Ana@x.com.br" and "ana@x.com.br" are the same
+                # address in practice; the spelling seen stays in ``raw``.
+                value = email_key(contact.normalized)
             row = session.scalar(
                 select(ContactRow).where(
                     ContactRow.lead_id == lead_id,
