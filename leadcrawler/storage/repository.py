@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from leadcrawler.emails import email_key
 from leadcrawler.facts import ContactView, OfferView, build_facts
 from leadcrawler.identity import (
     DEFAULT_NAME_SIMILARITY,
@@ -36,7 +37,6 @@ from leadcrawler.identity import (
     is_weak,
     names_agree,
 )
-from leadcrawler.emails import email_key
 from leadcrawler.items import ContactKind, Lead, utcnow
 from leadcrawler.scoring import Rules, score
 from leadcrawler.storage.models import (
