@@ -1,7 +1,10 @@
 """Summaries of a lead for scoring, from a pipeline item or from rows of the base.
 
 Both paths read the same contact ``details`` flags that the enrich stage writes
-(``free_provider``, ``role_address``, ``whatsapp_capable``), so one rule book scores both.
+(``free_provider``, ``role_address``, ``disposable``, ``whatsapp_capable``, ``mx_status``
+and ``a_fallback``), so one rule book scores both. An e-mail whose domain cannot receive
+mail (null MX, NXDOMAIN, no MX and no address) earns nothing; a DNS timeout is not
+held against it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,15 @@ from urllib.parse import urlsplit
 
 from leadcrawler.items import ContactKind, ContactStatus, Lead
 from leadcrawler.scoring import LeadFacts
+
+UNDELIVERABLE_MX = frozenset({"null-mx", "nxdomain"})
+
+
+def undeliverable(details: dict[str, Any]) -> bool:
+    status = details.get("mx_status")
+    if status in UNDELIVERABLE_MX:
+        return True
+    return status == "no-mx" and not details.get("a_fallback")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +61,12 @@ def build_facts(
         if contact.status != ContactStatus.VALID:
             continue
         if contact.kind == ContactKind.EMAIL:
+            if contact.details.get("disposable"):
+                facts.disposable_emails += 1
+                continue
+            if undeliverable(contact.details):
+                facts.undeliverable_emails += 1
+                continue
             if contact.details.get("free_provider"):
                 facts.free_emails += 1
             else:

@@ -32,7 +32,7 @@ WEIGHT_NAMES = (
     "price_high",
     "recent",
 )
-PENALTY_NAMES = ("role_only_email", "no_channel")
+PENALTY_NAMES = ("role_only_email", "free_only_email", "disposable_only_email", "no_channel")
 
 
 class RulesError(ValueError):
@@ -95,6 +95,8 @@ class LeadFacts:
     business_emails: int = 0
     free_emails: int = 0
     role_emails: int = 0
+    disposable_emails: int = 0  # counted apart: they earn no e-mail points
+    undeliverable_emails: int = 0  # MX says mail cannot arrive: no points either
     whatsapp: bool = False
     phones: int = 0
     own_domain: bool = False
@@ -150,6 +152,10 @@ def score(facts: LeadFacts, rules: Rules, now: datetime | None = None) -> Score:
     emails = facts.business_emails + facts.free_emails
     if emails and facts.role_emails >= emails:
         add("role_only_email", p["role_only_email"])
+    if facts.free_emails and not facts.business_emails:
+        add("free_only_email", p["free_only_email"])
+    if facts.disposable_emails and not emails:
+        add("disposable_only_email", p["disposable_only_email"])
     if not emails and not facts.whatsapp and not facts.phones:
         add("no_channel", p["no_channel"])
 

@@ -92,3 +92,44 @@ def test_missing_rules_file_is_a_clear_error(tmp_path: Path) -> None:
     broken.write_text("[weights\n")
     with pytest.raises(RulesError, match="not valid TOML"):
         Rules.from_file(broken)
+
+
+def test_free_and_disposable_only_contacts_are_penalised(rules: Rules) -> None:
+    free = score(LeadFacts(free_emails=1), rules, now=T0)
+    assert free.reasons == {"free_email": 12, "free_only_email": -3}
+    disposable = score(LeadFacts(disposable_emails=1, phones=1), rules, now=T0)
+    assert disposable.reasons == {"phone": 8, "disposable_only_email": -20}
+    assert disposable.score == 0
+
+
+def test_undeliverable_and_disposable_emails_earn_nothing() -> None:
+    from leadcrawler.facts import ContactView, build_facts
+
+    def email(**details: object) -> ContactView:
+        return ContactView("email", "a@b.com.br", "valid", dict(details))
+
+    facts = build_facts(
+        [
+            email(mx_status="null-mx"),
+            email(mx_status="nxdomain"),
+            email(mx_status="no-mx", a_fallback=False),
+            email(disposable=True),
+        ],
+        [],
+        domain=None,
+        cnpj=None,
+        last_seen=None,
+    )
+    assert (facts.business_emails, facts.undeliverable_emails, facts.disposable_emails) == (0, 3, 1)
+    ok = build_facts(
+        [
+            email(mx_status="valid-mx"),
+            email(mx_status="no-mx", a_fallback=True),
+            email(mx_status="dns-timeout"),
+        ],
+        [],
+        domain=None,
+        cnpj=None,
+        last_seen=None,
+    )
+    assert ok.business_emails == 3  # a DNS timeout is retried later, not held against it
