@@ -22,6 +22,14 @@ class Platform:
     product_paths: tuple[re.Pattern[str], ...]
     dorks: tuple[str, ...]
     private_hosts: tuple[str, ...]
+    checkout: str | None = None  # template with {id}
+
+    def checkout_url(self, url: str) -> str:
+        """The canonical checkout URL of a product page: short links map to their checkout."""
+        product_id = self.product_id(url)
+        if self.checkout and product_id:
+            return self.checkout.format(id=product_id)
+        return canonical_platform_url(url)
 
     def product_id(self, url: str) -> str | None:
         """The platform's id for a product/checkout page URL, or None if it is not one."""
@@ -48,6 +56,7 @@ def load_platforms() -> dict[str, Platform]:
             product_paths=tuple(re.compile(p) for p in spec["product_paths"]),
             dorks=tuple(spec.get("dorks", ())),
             private_hosts=tuple(h.lower() for h in spec.get("private_hosts", ())),
+            checkout=spec.get("checkout"),
         )
         for key, spec in raw.items()
     }

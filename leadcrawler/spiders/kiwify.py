@@ -31,7 +31,6 @@ from leadcrawler.extract import (
     visible_text,
 )
 from leadcrawler.items import Lead, Offer, Sighting
-from leadcrawler.platforms import canonical_platform_url
 from leadcrawler.spiders.base import PlatformSpider
 
 SELLER_RE = re.compile(r"em nome de\s+(.+?)\s+e que n[ãa]o possui", re.IGNORECASE)
@@ -68,7 +67,7 @@ class KiwifySpider(PlatformSpider):
             offers=[
                 Offer(
                     platform="kiwify",
-                    checkout_url=canonical_platform_url(response.url),
+                    checkout_url=self.platform.checkout_url(response.url),
                     product_name=fields.get("product", (None, None))[1],
                     price_brl=fields.get("price", (None, None))[1],
                     seller_id=fields.get("store_id", (None, None))[1],
@@ -127,7 +126,7 @@ class KiwifySpider(PlatformSpider):
             display_name=name or None,
             website=response.url,
             offers=[
-                Offer(platform="kiwify", checkout_url=canonical_platform_url(u))
+                Offer(platform="kiwify", checkout_url=self.platform.checkout_url(u))
                 for u in short_links[:1]
             ],
         )
