@@ -98,3 +98,18 @@ class Lead:
 
     def contacts_of(self, kind: ContactKind) -> list[ContactPoint]:
         return [c for c in self.contacts if c.kind == kind]
+
+
+@dataclass(slots=True)
+class DiscoveredUrl:
+    """A platform product page found by discovery (search engines, web archives).
+
+    Discovery spiders yield these; the frontier stage records them for the platform
+    spiders to crawl.
+    """
+
+    platform: str
+    url: str  # canonical
+    discovered_by: str  # e.g. "serp:searxng", "wayback"
+    query: str | None = None
+    seen_at: datetime = field(default_factory=utcnow)

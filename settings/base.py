@@ -58,6 +58,7 @@ ITEM_PIPELINES = {
     "leadcrawler.pipelines.dedupe.DedupePipeline": 400,
     "leadcrawler.pipelines.qualify.QualifyPipeline": 500,
     "leadcrawler.pipelines.persist.PersistPipeline": 600,
+    "leadcrawler.pipelines.frontier.FrontierPipeline": 700,  # discovery spiders' URLs
 }
 
 NORMALIZE_ENABLED = True
@@ -86,3 +87,10 @@ PERSIST_AUTO_MIGRATE = True  # run Alembic migrations to head when the pipeline 
 PERSIST_RETRY_TIMES = 3  # retries of a failed batch before leads are tried one by one
 PERSIST_RETRY_BACKOFF = 2.0  # seconds before the first retry; doubles each time
 PERSIST_SPILL_DIR = "data/unsaved"  # JSON Lines of leads the base refused, for replay
+
+# --- Frontier: product pages found by discovery, drained by the platform spiders ----------
+FRONTIER_ENABLED = True
+FRONTIER_BATCH_SIZE = 200  # discovered URLs per transaction
+FRONTIER_MAX_ATTEMPTS = 3  # failed tries before a URL is given up ("failed")
+FRONTIER_CLAIM_TTL = 3600  # seconds a claimed URL is not handed to another run
+FRONTIER_DEFAULT_LIMIT = 500  # URLs a platform spider takes per run without -a limit

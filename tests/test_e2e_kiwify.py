@@ -92,6 +92,6 @@ def test_crawl_stats_show_rungs_gone_pages_and_persist_counts(run_crawl, sqlite_
 
 
 def test_usage_error_is_clear(run_crawl, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
-    result = run_crawl("kiwify", sqlite_url)
+    result = run_crawl("kiwify", sqlite_url, "urls_file=/nonexistent/urls.txt")
     assert result.returncode != 0
-    assert "-a urls=" in result.log
+    assert "urls_file '/nonexistent/urls.txt' does not exist" in result.log

@@ -94,8 +94,11 @@ def test_buyer_data_in_query_strings_is_never_requested() -> None:
     assert stats["kiwify/input/not_a_product_page"] == 2
 
 
-def test_missing_urls_is_a_clear_usage_error() -> None:
-    with pytest.raises(UsageError, match="-a urls="):
-        KiwifySpider.from_crawler(get_crawler(KiwifySpider))
+def test_bad_arguments_are_clear_usage_errors() -> None:
     with pytest.raises(UsageError, match="does not exist"):
         spider(urls=None, urls_file="/nonexistent/urls.txt")
+    with pytest.raises(UsageError, match="whole number"):
+        spider(limit="many")
+    with pytest.raises(UsageError, match="at least 1"):
+        spider(limit="0")
+    assert KiwifySpider.from_crawler(get_crawler(KiwifySpider)).uses_frontier

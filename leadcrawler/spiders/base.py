@@ -1,50 +1,96 @@
-"""The base of the platform spiders: which URLs to crawl and how failures are counted.
+"""The base of the platform spiders: which URLs to crawl and how outcomes are recorded.
 
 Arguments every platform spider takes:
   ``-a urls=URL[,URL...]``   crawl these pages;
-  ``-a urls_file=PATH``      crawl the URLs in PATH, one per line (``#`` starts a comment).
+  ``-a urls_file=PATH``      crawl the URLs in PATH, one per line (``#`` starts a comment);
+  ``-a limit=N``             with neither: take at most N pending URLs of this platform from
+                             the frontier, oldest first (default ``FRONTIER_DEFAULT_LIMIT``).
+
+In frontier mode each URL's outcome is reported back: ``done`` when fetched and parsed,
+``gone`` on 404/410, a failed attempt otherwise (``failed`` after
+``FRONTIER_MAX_ATTEMPTS``), and ``deferred`` (still pending, attempt not counted) when the
+request was never really tried (the domain's circuit breaker is open). So cron runs make
+progress and never loop on dead pages.
 
 URLs that are not product pages of the spider's platform are skipped and counted, and
 query strings are dropped before anything is requested: on checkout links they carry
 affiliate ids and a buyer's prefilled e-mail, name, phone or CPF.
+
+Settings: ``DATABASE_URL``, ``PERSIST_AUTO_MIGRATE``, ``FRONTIER_MAX_ATTEMPTS``,
+``FRONTIER_CLAIM_TTL``, ``FRONTIER_DEFAULT_LIMIT``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from leadcrawler.platforms import Platform, canonical_platform_url, load_platforms
+from leadcrawler.storage.frontier import FrontierStore, Outcome
+from leadcrawler.storage.store import open_store
 
 logger = logging.getLogger(__name__)
+
+FRONTIER_META = "leadcrawler_frontier_url"
 
 
 class UsageError(ValueError):
     """A spider argument is missing or wrong; the message says how to fix it."""
 
 
+class DeferredRequest(IgnoreRequest):
+    """A request not sent for a passing reason (e.g. its domain is paused).
+
+    Its frontier URL stays pending and the attempt is not counted.
+    """
+
+
 class PlatformSpider(scrapy.Spider):
     platform_key: ClassVar[str]
 
     def __init__(
-        self, urls: str | None = None, urls_file: str | None = None, **kwargs: Any
+        self,
+        urls: str | None = None,
+        urls_file: str | None = None,
+        limit: str | int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.arguments = {"urls": urls, "urls_file": urls_file, **kwargs}
+        self.arguments = {"urls": urls, "urls_file": urls_file, "limit": limit, **kwargs}
         self.platform: Platform = load_platforms()[self.platform_key]
         self.input_urls = list(self._read_urls(urls, urls_file))
-        if not self.input_urls:
-            raise UsageError(
-                f"{self.name}: give the pages to crawl with -a urls=URL[,URL...] "
-                "or -a urls_file=PATH"
-            )
+        self.limit: int | None = None
+        if limit is not None:
+            try:
+                self.limit = int(limit)
+            except ValueError:
+                raise UsageError(f"limit must be a whole number, not {limit!r}") from None
+            if self.limit < 1:
+                raise UsageError("limit must be at least 1")
+        self.frontier: FrontierStore | None = None
+        self.claimed: list[str] = []
+        self.outcomes: list[tuple[str, Outcome, str | None]] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.report_outcomes, signal=signals.spider_closed)
+        return spider
+
+    @property
+    def uses_frontier(self) -> bool:
+        return not self.input_urls
 
     @staticmethod
     def _read_urls(urls: str | None, urls_file: str | None) -> Iterable[str]:
@@ -60,31 +106,92 @@ class PlatformSpider(scrapy.Spider):
                     yield line
 
     async def start(self) -> AsyncIterator[Any]:
+        urls = self.input_urls or await self._claim_from_frontier()
         seen: set[str] = set()
-        for url in self.input_urls:
+        for url in urls:
             if self.platform.product_id(url) is None:
                 self._inc("input/not_a_product_page")
                 logger.warning("Skipping %s: not a %s product page", url, self.platform.name)
+                if self.uses_frontier:
+                    self.outcomes.append((url, Outcome.GONE, "not a product page"))
                 continue
             canonical = canonical_platform_url(url)
             if canonical in seen:
                 self._inc("input/duplicate")
                 continue
             seen.add(canonical)
-            yield scrapy.Request(canonical, callback=self.parse, errback=self.on_error)
+            meta = {FRONTIER_META: url} if self.uses_frontier else {}
+            # A claimed URL must come back with an outcome: a short link redirecting to a
+            # checkout also claimed would otherwise be dropped silently by the dupefilter.
+            yield scrapy.Request(
+                canonical,
+                callback=self.parse,
+                errback=self.on_error,
+                meta=meta,
+                dont_filter=self.uses_frontier,
+            )
+
+    async def _claim_from_frontier(self) -> list[str]:
+        settings = self.crawler.settings
+        limit = self.limit or settings.getint("FRONTIER_DEFAULT_LIMIT")
+        store = await asyncio.to_thread(
+            open_store, settings["DATABASE_URL"], settings.getbool("PERSIST_AUTO_MIGRATE")
+        )
+        self.frontier = FrontierStore(
+            store.engine,
+            max_attempts=settings.getint("FRONTIER_MAX_ATTEMPTS"),
+            claim_ttl=settings.getfloat("FRONTIER_CLAIM_TTL"),
+        )
+        urls = await asyncio.to_thread(self.frontier.claim, self.platform_key, limit)
+        self.claimed = urls
+        self._inc("frontier/claimed", len(urls))
+        logger.info("Took %d pending %s URL(s) from the frontier", len(urls), self.platform.name)
+        return urls
+
+    # Outcomes -----------------------------------------------------------------------
+
+    def page_done(self, response: Response) -> None:
+        """Call from ``parse``: the page was fetched and parsed (with or without a lead)."""
+        url = response.meta.get(FRONTIER_META)
+        if url:
+            self.outcomes.append((url, Outcome.DONE, None))
 
     def on_error(self, failure: Failure) -> None:
+        url = failure.request.meta.get(FRONTIER_META)  # type: ignore[attr-defined]
+        outcome, reason = self._classify(failure)
+        if url:
+            self.outcomes.append((url, outcome, reason))
+
+    def _classify(self, failure: Failure) -> tuple[Outcome, str]:
         if failure.check(HttpError):
             response: Response = failure.value.response
             status = response.status
             if status in (404, 410):
                 self._inc("page/gone")
                 logger.info("Gone (%s): %s", status, response.url)
-            else:
-                self._inc(f"page/http_{status}")
-            return
-        self._inc(f"page/error/{failure.type.__name__ if failure.type else 'unknown'}")
+                return Outcome.GONE, f"HTTP {status}"
+            self._inc(f"page/http_{status}")
+            return Outcome.FAILED, f"HTTP {status}"
+        if failure.check(DeferredRequest):
+            self._inc("page/deferred")
+            return Outcome.DEFERRED, str(failure.value)
+        name = failure.type.__name__ if failure.type else "unknown"
+        self._inc(f"page/error/{name}")
         logger.warning("Failed %s: %s", failure.request.url, failure.getErrorMessage())  # type: ignore[attr-defined]
+        return Outcome.FAILED, f"{name}: {failure.getErrorMessage()}"[:500]
+
+    async def report_outcomes(self, spider: scrapy.Spider, reason: str) -> None:
+        if self.frontier is None:
+            return
+        outcomes, self.outcomes = self.outcomes, []
+        reported = {url for url, _outcome, _error in outcomes}
+        # Claimed but never answered (the crawl was stopped, a request was dropped):
+        # back to pending without counting an attempt.
+        outcomes += [(u, Outcome.DEFERRED, reason) for u in self.claimed if u not in reported]
+        await asyncio.to_thread(self.frontier.report, outcomes)
+        for _url, outcome, _error in outcomes:
+            self._inc(f"frontier/{outcome.value}")
+        self.frontier.engine.dispose()
 
     def _inc(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None

@@ -1,6 +1,7 @@
 """Kiwify: producers behind ``pay.kiwify.com.br/<id>`` checkouts and ``kiwify.app/<id>`` links.
 
-``scrapy crawl kiwify -a urls=https://pay.kiwify.com.br/46MiJGu`` (or ``-a urls_file=``).
+``scrapy crawl kiwify -a urls=https://pay.kiwify.com.br/46MiJGu`` (or ``-a urls_file=``),
+or ``scrapy crawl kiwify [-a limit=N]`` to drain pending Kiwify URLs from the frontier.
 
 What a checkout shows (see the platforms reference): the product name in ``og:title``, the
 producer in ``og:description``, a BRL price, the legal seller in the footer sentence
@@ -43,6 +44,7 @@ class KiwifySpider(PlatformSpider):
     platform_key = "kiwify"
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Lead]:
+        self.page_done(response)
         if not isinstance(response, TextResponse):
             self._inc("extract/not_html")
             return

@@ -153,3 +153,28 @@ class ValueHistory(Base):
     times_seen: Mapped[int] = mapped_column(default=1)
 
     __table_args__ = (Index("ix_value_history_lookup", "lead_id", "field", "ref"),)
+
+
+class FrontierUrl(Base):
+    """A product page discovered for a platform spider to crawl (the shared frontier).
+
+    ``status``: ``pending`` (to crawl), ``done`` (fetched and parsed), ``failed`` (gave up
+    after ``attempts``), ``gone`` (404/410). A URL skipped because its domain's circuit
+    breaker is open stays ``pending``.
+    """
+
+    __tablename__ = "frontier"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(50))
+    url: Mapped[str] = mapped_column(String(600), unique=True)
+    discovered_by: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str | None] = mapped_column(Text)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_frontier_queue", "platform", "status", "first_seen"),)

@@ -1,0 +1,80 @@
+"""Frontier stage: record the product pages discovery spiders found.
+
+Discovery spiders (serp, wayback) yield :class:`~leadcrawler.items.DiscoveredUrl` items;
+this stage writes them to the frontier table of the historical base in batches, off the
+reactor thread. Leads pass through untouched.
+
+Settings: ``FRONTIER_ENABLED``, ``FRONTIER_BATCH_SIZE``, ``DATABASE_URL``,
+``PERSIST_AUTO_MIGRATE``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, Self
+
+from scrapy.exceptions import NotConfigured
+
+from leadcrawler.items import DiscoveredUrl
+from leadcrawler.storage.frontier import FrontierStore
+from leadcrawler.storage.store import open_store
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+
+class FrontierPipeline:
+    def __init__(
+        self, stats: StatsCollector, database_url: str, auto_migrate: bool, batch_size: int
+    ) -> None:
+        self.stats = stats
+        self.database_url = database_url
+        self.auto_migrate = auto_migrate
+        self.batch_size = batch_size
+        self.buffer: list[DiscoveredUrl] = []
+        self.frontier: FrontierStore | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        if not settings.getbool("FRONTIER_ENABLED"):
+            raise NotConfigured("FRONTIER_ENABLED is off")
+        batch_size = settings.getint("FRONTIER_BATCH_SIZE")
+        if batch_size < 1:
+            raise NotConfigured("FRONTIER_BATCH_SIZE must be at least 1")
+        assert crawler.stats is not None
+        return cls(
+            crawler.stats,
+            settings["DATABASE_URL"],
+            settings.getbool("PERSIST_AUTO_MIGRATE"),
+            batch_size,
+        )
+
+    async def open_spider(self) -> None:
+        store = await asyncio.to_thread(open_store, self.database_url, self.auto_migrate)
+        self.frontier = FrontierStore(store.engine)
+
+    async def process_item(self, item: Any) -> Any:
+        if isinstance(item, DiscoveredUrl):
+            self.buffer.append(item)
+            if len(self.buffer) >= self.batch_size:
+                await self.flush()
+        return item
+
+    async def close_spider(self) -> None:
+        await self.flush()
+        if self.frontier is not None:
+            self.frontier.engine.dispose()
+
+    async def flush(self) -> None:
+        batch, self.buffer = self.buffer, []
+        if not batch or self.frontier is None:
+            return
+        new = await asyncio.to_thread(self.frontier.add, batch)
+        self.stats.inc_value("leadcrawler/frontier/new", new)
+        self.stats.inc_value("leadcrawler/frontier/seen_again", len(batch) - new)
+        logger.info("Frontier: %d new URL(s), %d already known", new, len(batch) - new)
