@@ -88,6 +88,15 @@ PERSIST_RETRY_TIMES = 3  # retries of a failed batch before leads are tried one 
 PERSIST_RETRY_BACKOFF = 2.0  # seconds before the first retry; doubles each time
 PERSIST_SPILL_DIR = "data/unsaved"  # JSON Lines of leads the base refused, for replay
 
+# --- Discovery: serp and wayback spiders ------------------------------------------------
+SERP_DEFAULT_ENGINE = "searxng"  # searxng | brave | duckduckgo
+# Your SearXNG instance (JSON must be enabled in its search.formats), e.g. http://127.0.0.1:8888
+SERP_SEARXNG_URL = os.environ.get("SERP_SEARXNG_URL", "")
+SERP_BRAVE_API_KEY_ENV = "BRAVE_SEARCH_API_KEY"  # the environment variable holding the key
+SERP_MAX_PAGES = 10  # result pages per dork, whatever -a pages says
+WAYBACK_CDX_URL = "http://web.archive.org/cdx/search/cdx"
+WAYBACK_PAGE_SIZE = 1000  # CDX rows per request
+
 # --- Frontier: product pages found by discovery, drained by the platform spiders ----------
 FRONTIER_ENABLED = True
 FRONTIER_BATCH_SIZE = 200  # discovered URLs per transaction
