@@ -7,10 +7,23 @@ Brazilian number it adds the area code (DDD) and its state (UF) from
 reason, why a value is not a valid number. :func:`whatsapp_phone_text` reads the number
 out of a WhatsApp link (``wa.me/55...``, ``api.whatsapp.com/send?phone=55...``).
 
-Repairing legacy spellings (8-digit mobiles written before the extra 9, carrier codes) is
-deliberately not done here yet: :func:`repair_raw` is the single place where it goes.
+Brazilian repairs live in :func:`repair_raw` and nowhere else. Two kinds:
 
-Reads no settings; the default region comes from the caller (``NORMALIZE_DEFAULT_REGION``).
+- spellings of the same number that libphonenumber cannot read: carrier selection codes it
+  does not list (``0 17 11 ...``, it knows only some), the ``xx`` placeholder
+  (``(0xx11)``: read today only by accident, as keypad letters for carrier 99), ``00 55``
+  written for ``+55``, a DDD written before ``0800``;
+- legacy numbers that are now another number: a mobile written with 8 digits before the
+  extra 9 was added (``(11) 9123-4567`` is ``+55 11 99123-4567`` today), and a DDD written
+  before a nationwide shared-cost number (``(11) 4004-0000`` is ``4004-0000``).
+
+The second kind changes the E.164, so :class:`PhoneInfo` says which one was applied
+(``repaired``: ``"ninth_digit"`` or ``"shared_cost_ddd"``) for provenance. Repairs are
+opt-in (``normalize_phone(..., repair=True)``), so that a caller decides when a
+page's number may be rewritten.
+
+Reads no settings; the default region comes from the caller (``NORMALIZE_DEFAULT_REGION``)
+and so does the repair switch (proposed: ``NORMALIZE_PHONE_REPAIR``).
 """
 
 from __future__ import annotations
@@ -22,7 +35,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberType, ValidationResult
@@ -85,6 +98,7 @@ class PhoneInfo:
     ddd: str | None  # Brazilian area code, "11"
     state: str | None  # the DDD's state (UF), "SP"
     whatsapp_capable: bool  # a Brazilian mobile: can have WhatsApp
+    repaired: str | None = None  # "ninth_digit" or "shared_cost_ddd": the E.164 was rewritten
 
 
 @cache
@@ -101,15 +115,96 @@ def ddd_states() -> dict[str, str]:
     return table
 
 
-def repair_raw(text: str, region: str) -> str:
-    """Extension point: rewrite legacy spellings before parsing. Currently the identity.
+# Repairs that rewrite the number itself; PhoneInfo.repaired names the one applied.
+NINTH_DIGIT = "ninth_digit"
+SHARED_COST_DDD = "shared_cost_ddd"
 
-    The planned repairs (a separate issue) go here and nowhere else: Brazilian mobiles
-    written with 8 digits before the extra 9 was added ("(11) 9123-4567"), and carrier
-    selection codes that libphonenumber does not strip itself. ``text`` is already NFKC
-    and free of invisible characters; return the text to parse.
-    """
+# "0xx11", "(0 XX 11)", "0-xx-(11)": the long-distance prefix with a placeholder for the
+# carrier code. Only at the start, where a dialling prefix can be.
+_XX_CARRIER_RE = re.compile(r"^(\(?\s*0)\s*[-.]?\s*\(?\s*xx\s*\)?", re.IGNORECASE)
+# A DDD in front of a nationwide 0800/0300/0500/0900 number: "(11) 0800 123 4567".
+_DDD_BEFORE_NONGEO_RE = re.compile(r"^\(?\s*[1-9]{2}\s*\)?\s*[-.]?\s*(0[3589]00\b)")
+_SPELLING_CHARS_RE = re.compile(r"^[\d\s().-]+$")
+_URI_SCHEME_RE = re.compile(r"^(?:tel|callto):", re.IGNORECASE)
+
+
+def _repair_spelling(text: str) -> str:
+    """The same number, written so that libphonenumber reads it."""
+    scheme = _URI_SCHEME_RE.match(text)
+    if scheme and _SPELLING_CHARS_RE.match(unquote(text[scheme.end() :])):
+        text = unquote(text[scheme.end() :])  # "tel:0%2017%2011..." as a plain spelling
+    text = _XX_CARRIER_RE.sub(r"\1 ", text)
+    text = _DDD_BEFORE_NONGEO_RE.sub(r"\1", text)
+    if not _SPELLING_CHARS_RE.match(text):
+        return text  # "+55 ...", letters, an extension: nothing below applies
+    digits = re.sub(r"\D", "", text)
+    ddds = ddd_states()
+    # "00 55 11 9...": an international prefix without carrier code, for +55.
+    if digits.startswith("0055") and len(digits) - 4 in (10, 11) and digits[4:6] in ddds:
+        return "+" + digits[2:]
+    # 0 + carrier code (two digits, 12 to 99; libphonenumber knows only some) + DDD + 8 or
+    # 9 digits: 13 or 14 digits in all, more than any national number, so never ambiguous.
+    if len(digits) in (13, 14) and digits[0] == "0" and digits[1] != "0" and digits[3:5] in ddds:
+        return "0" + digits[3:]
     return text
+
+
+def _ninth_digit(number: PhoneNumber) -> PhoneNumber | None:
+    """The 9-digit mobile a legacy 8-digit one (DDD + [6-9]xxx-xxxx) became, if it exists.
+
+    Anatel added the 9 to every Brazilian mobile between 2012 and 2016; numbers written
+    before that (still on many pages) start with 6 to 9 after the DDD.
+    """
+    national = phonenumbers.national_significant_number(number)
+    if len(national) != 10 or national[:2] not in ddd_states() or national[2] not in "6789":
+        return None
+    candidate = phonenumbers.parse(f"+55{national[:2]}9{national[2:]}")
+    if phonenumbers.number_type(candidate) != PhoneNumberType.MOBILE:
+        return None
+    candidate.extension = number.extension
+    return candidate
+
+
+def _shared_cost_without_ddd(number: PhoneNumber) -> PhoneNumber | None:
+    """``(11) 4004-0000`` -> ``4004-0000``: shared-cost numbers are the same in every DDD."""
+    national = phonenumbers.national_significant_number(number)
+    if len(national) != 10 or national[:2] not in ddd_states():
+        return None
+    candidate = phonenumbers.parse(f"+55{national[2:]}")
+    if phonenumbers.number_type(candidate) != PhoneNumberType.SHARED_COST:
+        return None
+    candidate.extension = number.extension
+    return candidate
+
+
+def _repair(text: str, region: str) -> tuple[str, str | None]:
+    """``text`` repaired, and the name of the repair that changed the number (if one did)."""
+    text = _repair_spelling(unicodedata.normalize("NFKC", text))
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException:
+        return text, None
+    if number.country_code != 55:
+        return text, None
+    for repair, name in ((_ninth_digit, NINTH_DIGIT), (_shared_cost_without_ddd, SHARED_COST_DDD)):
+        repaired = repair(number)
+        if repaired is not None:
+            e164 = phonenumbers.format_number(repaired, phonenumbers.PhoneNumberFormat.E164)
+            suffix = f" ext. {repaired.extension}" if repaired.extension else ""
+            return e164 + suffix, name
+    return text, None
+
+
+def repair_raw(text: str, region: str) -> str:
+    """Rewrite legacy Brazilian spellings and numbers into ones libphonenumber reads right.
+
+    ``"0 17 11 91234-5678"`` -> ``"011912345678"`` (carrier code dropped);
+    ``"(0xx11) 3456-7890"`` -> ``"(0 11) 3456-7890"``; ``"00 55 11 91234-5678"`` ->
+    ``"+5511912345678"``; ``"(11) 9123-4567"`` -> ``"+5511991234567"`` (the ninth digit);
+    ``"(11) 4004-0000"`` -> ``"+5540040000"``. Anything else comes back unchanged (after
+    NFKC). ``text`` is usually already NFKC and free of invisible characters.
+    """
+    return _repair(text, region)[0]
 
 
 # libphonenumber knows "ext."/"x" but not the Portuguese word for an extension.
@@ -121,19 +216,23 @@ def _prepare(raw: str) -> str:
     return _RAMAL_RE.sub(r" ext. \1", text)
 
 
-def _parse(raw: str, region: str) -> tuple[PhoneNumber | None, str | None]:
-    """The parsed number, or None and the reason it cannot be one."""
+def _parse(
+    raw: str, region: str, repair: bool
+) -> tuple[PhoneNumber | None, str | None, str | None]:
+    """The parsed number, or None and the reason it cannot be one; and the repair applied."""
     text = _prepare(raw)
     if not text:
-        return None, "empty"
-    text = repair_raw(text, region)
+        return None, "empty", None
+    repaired = None
+    if repair:
+        text, repaired = _repair(text, region)
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException as exc:
-        return None, _PARSE_REASONS.get(exc.error_type, "not_a_number")
+        return None, _PARSE_REASONS.get(exc.error_type, "not_a_number"), None
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible != ValidationResult.IS_POSSIBLE:
-        return None, _POSSIBLE_REASONS.get(possible, "invalid_length")
+        return None, _POSSIBLE_REASONS.get(possible, "invalid_length"), None
     if (
         number.country_code == 55
         and len(phonenumbers.national_significant_number(number)) in (8, 9)
@@ -141,19 +240,20 @@ def _parse(raw: str, region: str) -> tuple[PhoneNumber | None, str | None]:
     ):
         # "91234-5678": a Brazilian local number without its DDD. Its E.164 would be
         # another, wrong number; which area it belongs to is not known here.
-        return None, "missing_area_code"
-    return number, None
+        return None, "missing_area_code", None
+    return number, None, repaired
 
 
-def normalize_phone(raw: str, region: str = "BR") -> PhoneInfo | None:
+def normalize_phone(raw: str, region: str = "BR", *, repair: bool = False) -> PhoneInfo | None:
     """Parse ``raw`` (any common spelling, ``tel:`` URIs too) into a :class:`PhoneInfo`.
 
     ``region`` is the country assumed for numbers written without ``+``. Returns None
     when ``raw`` is not a number of a possible length; a number that has a possible length
     but does not exist in the plan comes back with ``is_valid=False`` (the validate stage
-    decides what to do with it).
+    decides what to do with it). With ``repair``, :func:`repair_raw` runs first and
+    ``PhoneInfo.repaired`` names the repair that changed the number, if any.
     """
-    number, _reason = _parse(raw, region)
+    number, _reason, repaired = _parse(raw, region, repair)
     if number is None:
         return None
     number_type = _TYPES.get(phonenumbers.number_type(number), PhoneType.UNKNOWN)
@@ -174,17 +274,18 @@ def normalize_phone(raw: str, region: str = "BR") -> PhoneInfo | None:
         ddd=ddd,
         state=state,
         whatsapp_capable=number_region == "BR" and number_type == PhoneType.MOBILE,
+        repaired=repaired,
     )
 
 
-def phone_problem(raw: str, region: str = "BR") -> str | None:
+def phone_problem(raw: str, region: str = "BR", *, repair: bool = False) -> str | None:
     """Why ``raw`` is not a valid phone number (a short machine-readable reason), or None.
 
     Reasons: ``empty``, ``not_a_number``, ``invalid_country_code``, ``too_short``,
     ``too_long``, ``invalid_length``, ``missing_area_code``, ``invalid_number`` (a possible
-    length, but not a number in the numbering plan).
+    length, but not a number in the numbering plan). ``repair`` as in :func:`normalize_phone`.
     """
-    number, reason = _parse(raw, region)
+    number, reason, _repaired = _parse(raw, region, repair)
     if number is None:
         return reason
     return None if phonenumbers.is_valid_number(number) else "invalid_number"
