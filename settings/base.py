@@ -88,6 +88,26 @@ PERSIST_RETRY_TIMES = 3  # retries of a failed batch before leads are tried one 
 PERSIST_RETRY_BACKOFF = 2.0  # seconds before the first retry; doubles each time
 PERSIST_SPILL_DIR = "data/unsaved"  # JSON Lines of leads the base refused, for replay
 
+# --- Rendering: the last rung of the extraction ladder (leadcrawler/browser.py) ----------
+# Platform spiders re-request a page through Chromium (scrapy-playwright) only when
+# structured data, embedded state and text patterns found nothing.
+RENDER_ENABLED = True
+RENDER_BROWSER_PATH = None  # None: $LEADCRAWLER_CHROMIUM, else chromium on the PATH
+RENDER_BROWSER_ARGS = [
+    # Chromium's own background traffic (updates, sync) has nowhere to go on a closed network.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+]
+RENDER_IGNORE_HTTPS_ERRORS = False  # Chromium checks certificates (Scrapy itself does not)
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_MAX_CONTEXTS = 2  # bounded: browser memory grows per context and page
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000  # milliseconds
+PLAYWRIGHT_ABORT_REQUEST = "leadcrawler.browser.abort_heavy_requests"
+
 # --- Discovery: serp and wayback spiders ------------------------------------------------
 SERP_DEFAULT_ENGINE = "searxng"  # searxng | brave | duckduckgo
 # Your SearXNG instance (JSON must be enabled in its search.formats), e.g. http://127.0.0.1:8888

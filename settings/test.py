@@ -11,3 +11,5 @@ AUTOTHROTTLE_ENABLED = False
 DOWNLOAD_DELAY = 0
 RETRY_TIMES = 1
 LOG_LEVEL = "DEBUG"
+# The fixture web terminates HTTPS with a self-signed certificate.
+RENDER_IGNORE_HTTPS_ERRORS = True

@@ -33,9 +33,11 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from leadcrawler.browser import render_settings
 from leadcrawler.platforms import Platform, canonical_platform_url, load_platforms
 from leadcrawler.storage.frontier import FrontierStore, Outcome
 from leadcrawler.storage.store import open_store
@@ -43,6 +45,7 @@ from leadcrawler.storage.store import open_store
 logger = logging.getLogger(__name__)
 
 FRONTIER_META = "leadcrawler_frontier_url"
+RENDERED_META = "leadcrawler_rendered"
 
 
 class UsageError(ValueError):
@@ -81,6 +84,12 @@ class PlatformSpider(scrapy.Spider):
         self.frontier: FrontierStore | None = None
         self.claimed: list[str] = []
         self.outcomes: list[tuple[str, Outcome, str | None]] = []
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        # Platform pages may need the browser rung; discovery spiders never start one.
+        settings.update(render_settings(settings), priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -147,6 +156,32 @@ class PlatformSpider(scrapy.Spider):
         self._inc("frontier/claimed", len(urls))
         logger.info("Took %d pending %s URL(s) from the frontier", len(urls), self.platform.name)
         return urls
+
+    def render_again(self, response: Response) -> scrapy.Request | None:
+        """The last rung: the same page rendered by the browser, if not tried yet.
+
+        Returns None when rendering is off or this response was already rendered.
+        """
+        if response.meta.get(RENDERED_META) or not self.crawler.settings.getbool("RENDER_ENABLED"):
+            return None
+        self._inc("extract/render/requested")
+        settings = self.crawler.settings
+        context = {"ignore_https_errors": settings.getbool("RENDER_IGNORE_HTTPS_ERRORS")}
+        return response.request.replace(  # type: ignore[union-attr]
+            url=response.url,
+            meta={
+                **response.meta,
+                "playwright": True,
+                "playwright_context_kwargs": context,
+                RENDERED_META: True,
+            },
+            dont_filter=True,
+        )
+
+    @staticmethod
+    def rung(response: Response, rung: str) -> str:
+        """Fields found on a rendered page count under the ``render`` rung."""
+        return "render" if response.meta.get(RENDERED_META) else rung
 
     # Outcomes -----------------------------------------------------------------------
 

@@ -9,8 +9,10 @@ producer in ``og:description``, a BRL price, the legal seller in the footer sent
 and an ``og:image`` under ``aws-assets.kiwify.com.br/.../<15-char store id>/`` that groups
 one producer's checkouts. Each field is taken from the first rung of the ladder that has
 it, and the rung is counted in ``kiwify/extract/<rung>/<field>`` stats, so a rung that
-stops producing shows that Kiwify changed its pages. A ``kiwify.app`` link that redirects
-to the producer's own site yields a lead for that site.
+stops producing shows that Kiwify changed its pages. When no rung finds the producer,
+the page is requested once more rendered by the browser (rung ``render``). A
+``kiwify.app`` link that redirects to the producer's own site yields a lead for that
+site, which joins the store's lead through the checkout id the two share.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from scrapy.http import Response, TextResponse
+from scrapy.http import Request, Response, TextResponse
 
 from leadcrawler.extract import (
     STRUCK,
@@ -43,7 +45,7 @@ class KiwifySpider(PlatformSpider):
     name = "kiwify"
     platform_key = "kiwify"
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[Lead]:
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Lead | Request]:
         self.page_done(response)
         if not isinstance(response, TextResponse):
             self._inc("extract/not_html")
@@ -55,10 +57,14 @@ class KiwifySpider(PlatformSpider):
             return
         fields = self.extract(response)
         for field_name, (rung, _value) in fields.items():
-            self._inc(f"extract/{rung}/{field_name}")
+            self._inc(f"extract/{self.rung(response, rung)}/{field_name}")
         producer = fields.get("producer", (None, None))[1]
         seller = fields.get("seller", (None, None))[1]
         if not producer and not seller:
+            rendered = self.render_again(response)
+            if rendered is not None:
+                yield rendered
+                return
             self._inc("extract/no_lead")
             self.logger.info("No producer found on %s", response.url)
             return

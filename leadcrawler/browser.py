@@ -1,0 +1,82 @@
+"""Rendering with a real browser (scrapy-playwright), the last rung of the extraction ladder.
+
+Only requests that need it use the browser: a platform spider re-requests a page with
+``meta["playwright"] = True`` when structured data, embedded state and text patterns
+found nothing. :func:`render_settings` wires scrapy-playwright into a crawl:
+
+- the browser executable comes from ``RENDER_BROWSER_PATH``, else ``$LEADCRAWLER_CHROMIUM``,
+  else the first of ``chromium``/``chromium-browser``/``google-chrome`` on the PATH (Debian's
+  ``/usr/bin/chromium``), else Playwright's own download (``playwright install chromium``);
+- the browser uses the same ``https_proxy``/``http_proxy`` as plain requests (and
+  ``no_proxy`` as its bypass list), so a corporate proxy or the fixture web works for both;
+- contexts and pages are bounded (``PLAYWRIGHT_MAX_CONTEXTS``,
+  ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT``) and images, media and fonts are never downloaded.
+
+Settings: ``RENDER_ENABLED``, ``RENDER_BROWSER_PATH``, ``RENDER_BROWSER_ARGS``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from typing import Any
+
+PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+BROWSER_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+HEAVY_RESOURCES = frozenset({"image", "media", "font"})
+
+
+def find_browser(configured: str | None, env: Mapping[str, str]) -> str | None:
+    """The Chromium executable to use, or None to let Playwright use its own download."""
+    if configured:
+        return configured
+    if env.get("LEADCRAWLER_CHROMIUM"):
+        return env["LEADCRAWLER_CHROMIUM"]
+    for name in BROWSER_CANDIDATES:
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def proxy_option(env: Mapping[str, str]) -> dict[str, str] | None:
+    server = (
+        env.get("https_proxy")
+        or env.get("HTTPS_PROXY")
+        or env.get("http_proxy")
+        or env.get("HTTP_PROXY")
+    )
+    if not server:
+        return None
+    option = {"server": server}
+    bypass = env.get("no_proxy") or env.get("NO_PROXY")
+    if bypass:
+        option["bypass"] = bypass
+    return option
+
+
+def render_settings(
+    settings: Mapping[str, Any], env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The Scrapy settings that turn rendering on for one crawl (empty when disabled)."""
+    if not settings.get("RENDER_ENABLED"):
+        return {}
+    env = os.environ if env is None else env
+    handlers = dict(settings.get("DOWNLOAD_HANDLERS") or {})
+    handlers.update(http=PLAYWRIGHT_HANDLER, https=PLAYWRIGHT_HANDLER)
+    launch: dict[str, Any] = dict(settings.get("PLAYWRIGHT_LAUNCH_OPTIONS") or {})
+    launch.setdefault("headless", True)
+    launch.setdefault("args", list(settings.get("RENDER_BROWSER_ARGS") or ()))
+    executable = find_browser(settings.get("RENDER_BROWSER_PATH"), env)
+    if executable:
+        launch.setdefault("executable_path", executable)
+    proxy = proxy_option(env)
+    if proxy:
+        launch.setdefault("proxy", proxy)
+    return {"DOWNLOAD_HANDLERS": handlers, "PLAYWRIGHT_LAUNCH_OPTIONS": launch}
+
+
+def abort_heavy_requests(request: Any) -> bool:
+    """``PLAYWRIGHT_ABORT_REQUEST``: skip images, media and fonts (nothing to extract there)."""
+    return bool(request.resource_type in HEAVY_RESOURCES)
