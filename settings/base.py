@@ -63,6 +63,9 @@ ITEM_PIPELINES = {
 
 NORMALIZE_ENABLED = True
 NORMALIZE_DEFAULT_REGION = "BR"  # region for phone numbers written without +country code
+# Repair Brazilian numbers before validating: the 9th digit of legacy 8-digit mobiles, carrier
+# prefixes (0 xx 11...), a DDD before 3003/4004. A rewritten number says so in details["repaired"].
+NORMALIZE_PHONE_REPAIR = True
 
 VALIDATE_ENABLED = True
 

@@ -134,7 +134,7 @@ def test_invalid_contacts_are_not_enriched() -> None:
     item = Chain()(
         raw_lead(
             raw_contact(ContactKind.EMAIL, "logo@2x.png"),
-            raw_contact(ContactKind.PHONE, "(11) 9123-4567"),
+            raw_contact(ContactKind.PHONE, "(11) 1234-5678"),
         )
     )
     for contact in item.contacts:

@@ -247,3 +247,30 @@ def test_from_crawler_keeps_crawler_and_stats() -> None:
     assert pipeline.crawler is crawler
     assert pipeline.stats is crawler.stats
     assert pipeline.default_region == "BR"
+
+
+@pytest.mark.parametrize(
+    ("raw", "e164", "repaired"),
+    [
+        ("(21) 8765-4321", "+5521987654321", "ninth_digit"),  # legacy 8-digit mobile
+        ("0 xx 11 98765-4321", "+5511987654321", None),  # carrier prefix: same number
+        ("(11) 3456-7890", "+551134567890", None),  # a landline is left alone
+    ],
+)
+def test_brazilian_phones_are_repaired_and_say_so(
+    raw: str, e164: str, repaired: str | None
+) -> None:
+    pipeline = make()
+    item = pipeline.process_item(raw_lead(contacts=[raw_contact(ContactKind.PHONE, raw)]))
+    [phone] = item.contacts
+    assert phone.normalized == e164
+    assert phone.details.get("repaired") == repaired
+    assert phone.value == raw  # the spelling found stays
+
+
+def test_repair_can_be_switched_off() -> None:
+    pipeline = make(NORMALIZE_PHONE_REPAIR=False)
+    item = pipeline.process_item(
+        raw_lead(contacts=[raw_contact(ContactKind.PHONE, "(21) 8765-4321")])
+    )
+    assert "repaired" not in item.contacts[0].details

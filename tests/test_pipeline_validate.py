@@ -93,7 +93,7 @@ def test_valid_phones(value: str) -> None:
     ("value", "reason"),
     [
         ("123", "too_short"),
-        ("(11) 9123-4567", "invalid_number"),  # legacy 8-digit mobile, not repaired yet
+        ("(11) 1234-5678", "invalid_number"),  # no BR number starts with 1
         ("91234-5678", "missing_area_code"),
         ("ligue já", "not_a_number"),
     ],
@@ -236,11 +236,11 @@ def test_leads_without_identity_or_contact_are_dropped(
 def test_drop_message_holds_no_personal_data() -> None:
     normalize, validate = chain()
     item = normalize.process_item(
-        raw_lead(contacts=[raw_contact(ContactKind.PHONE, "(11) 9123-4567")])
+        raw_lead(contacts=[raw_contact(ContactKind.PHONE, "(11) 1234-5678")])
     )
     with pytest.raises(DropItem) as caught:
         validate.process_item(item)
-    assert "9123" not in str(caught.value)
+    assert "1234" not in str(caught.value)
 
 
 def test_invalid_cnpj_is_removed_and_counted() -> None:

@@ -95,10 +95,13 @@ def own_domain(website: str | None) -> str | None:
 
 
 class NormalizePipeline:
-    def __init__(self, stats: StatsCollector, default_region: str) -> None:
+    def __init__(
+        self, stats: StatsCollector, default_region: str, repair_phones: bool = False
+    ) -> None:
         self.crawler: Crawler | None = None
         self.stats = stats
         self.default_region = default_region
+        self.repair_phones = repair_phones
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -109,7 +112,11 @@ class NormalizePipeline:
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise NotConfigured(f"NORMALIZE_DEFAULT_REGION {region!r} is not a known region")
         assert crawler.stats is not None
-        pipeline = cls(stats=crawler.stats, default_region=region)
+        pipeline = cls(
+            stats=crawler.stats,
+            default_region=region,
+            repair_phones=settings.getbool("NORMALIZE_PHONE_REPAIR"),
+        )
         pipeline.crawler = crawler
         return pipeline
 
@@ -157,13 +164,24 @@ class NormalizePipeline:
     def normalize_contact(self, contact: ContactPoint) -> str | None:
         if contact.kind == ContactKind.EMAIL:
             return normalize_email(contact.value)
-        if contact.kind == ContactKind.PHONE:
-            info = normalize_phone(contact.value, self.default_region)
-            return info.e164 if info else None
-        if contact.kind == ContactKind.WHATSAPP:
-            text = whatsapp_phone_text(contact.value)
-            info = normalize_phone(text, self.default_region) if text else None
-            return info.e164 if info else None
+        if contact.kind in (ContactKind.PHONE, ContactKind.WHATSAPP):
+            text = (
+                contact.value
+                if contact.kind == ContactKind.PHONE
+                else whatsapp_phone_text(contact.value)
+            )
+            info = (
+                normalize_phone(text, self.default_region, repair=self.repair_phones)
+                if text
+                else None
+            )
+            if info is None:
+                return None
+            if info.repaired:
+                # Provenance: the number was rewritten (e.g. a 9th digit added), not read as is.
+                contact.details["repaired"] = info.repaired
+                self.stats.inc_value(f"leadcrawler/normalize/phone_repaired/{info.repaired}")
+            return info.e164
         if contact.kind == ContactKind.SOCIAL:
             return canonical_url(contact.value, assume_scheme="https")
         logger.warning("Unknown contact kind %r: left unnormalised", contact.kind)

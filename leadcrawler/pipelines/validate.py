@@ -79,10 +79,13 @@ def is_reachable(lead: Lead) -> bool:
 
 
 class ValidatePipeline:
-    def __init__(self, stats: StatsCollector, default_region: str) -> None:
+    def __init__(
+        self, stats: StatsCollector, default_region: str, repair_phones: bool = False
+    ) -> None:
         self.crawler: Crawler | None = None
         self.stats = stats
         self.default_region = default_region
+        self.repair_phones = repair_phones
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -93,7 +96,11 @@ class ValidatePipeline:
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise NotConfigured(f"NORMALIZE_DEFAULT_REGION {region!r} is not a known region")
         assert crawler.stats is not None
-        pipeline = cls(stats=crawler.stats, default_region=region)
+        pipeline = cls(
+            stats=crawler.stats,
+            default_region=region,
+            repair_phones=settings.getbool("NORMALIZE_PHONE_REPAIR"),
+        )
         pipeline.crawler = crawler
         return pipeline
 
@@ -128,14 +135,19 @@ class ValidatePipeline:
                 return check.reason
         elif contact.kind in (ContactKind.PHONE, ContactKind.WHATSAPP):
             if contact.normalized is not None:
-                return phone_problem(contact.normalized, self.default_region)
+                return phone_problem(
+                    contact.normalized, self.default_region, repair=self.repair_phones
+                )
             text: str | None = contact.value
             if contact.kind == ContactKind.WHATSAPP:
                 text = whatsapp_phone_text(contact.value)
             if text is None:
                 group = "chat.whatsapp.com" in contact.value.lower()
                 return "group_invite" if group else "no_number"
-            return phone_problem(text, self.default_region) or "not_normalized"
+            return (
+                phone_problem(text, self.default_region, repair=self.repair_phones)
+                or "not_normalized"
+            )
         elif contact.kind == ContactKind.SOCIAL and contact.normalized is None:
             return "bad_url"
         if contact.normalized is None:
