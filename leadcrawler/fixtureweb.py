@@ -22,6 +22,21 @@ ignored for the lookup. ``<root>/<host>/_routes.json`` maps exact paths to speci
 Route entries win over files. ``/robots.txt`` falls back to "allow everything"; anything else
 missing (unknown path or unknown host) is a 404.
 
+Misbehaving servers, for resilience tests:
+
+* ``"close": true`` closes the connection without answering (a crashed or dead server; the
+  client sees the connection drop), after ``"delay"`` seconds if given;
+* ``"sequence": [{...}, {...}]`` answers the n-th request for that host and path with the
+  n-th entry (each an ordinary route object), then repeats the last entry, or starts over
+  with ``"cycle": true``: ``{"/p": {"sequence": [{"status": 503}, {"file": "p.html"}]}}``
+  is a page that works on the second try. Counters start at zero when the server starts
+  and with ``reset_sequences()``;
+* the route key ``"*"`` answers every path of the host that has no route of its own,
+  files and ``/robots.txt`` included.
+
+``web.timed_requests`` is the request log with a ``time.monotonic()`` stamp, to measure
+the pauses a client makes.
+
 Run it by hand with ``python -m leadcrawler.fixtureweb ROOT [--port N]``.
 """
 
@@ -41,6 +56,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -58,6 +74,7 @@ from cryptography.x509.oid import NameOID
 logger = logging.getLogger(__name__)
 
 ROUTES_FILE = "_routes.json"
+ANY_PATH = "*"  # the route key that answers every path without a route of its own
 MAX_DELAY = 30.0  # seconds: the upper bound of a route's "delay"
 IDLE_TIMEOUT = 60.0  # seconds a kept-alive connection may stay silent
 STOP_JOIN_TIMEOUT = 5.0  # seconds stop() waits for the connection threads
@@ -113,6 +130,7 @@ class _Answer:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    close: bool = False
 
 
 class _RouteError(ValueError):
@@ -329,6 +347,10 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.delay > 0 and web.stopping.wait(answer.delay):
             self.close_connection = True
             return
+        if answer.close:
+            # Nothing is written: the client sees the connection end without a response.
+            self.close_connection = True
+            return
         self._reply(answer, head=head)
 
     def _reply(self, answer: _Answer, *, head: bool) -> None:
@@ -362,7 +384,9 @@ class FixtureWeb:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._log_lock = threading.Lock()
-        self._requests: list[tuple[str, str, str]] = []
+        self._requests: list[tuple[float, str, str, str]] = []
+        self._sequence_lock = threading.Lock()
+        self._sequence_counts: dict[tuple[str, str], int] = {}
         self.stopping = threading.Event()
         self.tls_context: ssl.SSLContext
 
@@ -375,6 +399,7 @@ class FixtureWeb:
             raise FileNotFoundError(f"fixture root {self.root} is not a directory")
         hosts = sorted(p.name for p in self.root.iterdir() if p.is_dir() and _HOST_RE.match(p.name))
         self.tls_context = _self_signed_context(hosts)
+        self.reset_sequences()
         self.stopping.clear()
         self._server = _Server((self.host, self._port), self)
         self._thread = threading.Thread(
@@ -440,6 +465,12 @@ class FixtureWeb:
     def requests(self) -> list[tuple[str, str, str]]:
         """A snapshot of the ``(method, host, path_with_query)`` requests answered so far."""
         with self._log_lock:
+            return [entry[1:] for entry in self._requests]
+
+    @property
+    def timed_requests(self) -> list[tuple[float, str, str, str]]:
+        """Like ``requests``, each entry led by its ``time.monotonic()`` arrival time."""
+        with self._log_lock:
             return list(self._requests)
 
     def clear_requests(self) -> None:
@@ -448,7 +479,12 @@ class FixtureWeb:
 
     def record(self, method: str, host: str, path_with_query: str) -> None:
         with self._log_lock:
-            self._requests.append((method, host, path_with_query))
+            self._requests.append((time.monotonic(), method, host, path_with_query))
+
+    def reset_sequences(self) -> None:
+        """Start every ``"sequence"`` route over from its first entry."""
+        with self._sequence_lock:
+            self._sequence_counts.clear()
 
     # -- content -------------------------------------------------------------------------
 
@@ -457,7 +493,8 @@ class FixtureWeb:
         host_dir = self.root / host
         if not host_dir.is_dir():
             return _Answer(HTTPStatus.NOT_FOUND, _not_found_body(host, path))
-        route = self._routes(host_dir).get(path)
+        routes = self._routes(host_dir)
+        route = routes.get(path, routes.get(ANY_PATH))
         if route is not None:
             return self._route_answer(host_dir, path, route)
         found = self._find_file(host_dir, path)
@@ -488,6 +525,8 @@ class FixtureWeb:
         where = f"{host_dir / ROUTES_FILE} {path!r}"
         if not isinstance(route, dict):
             raise _RouteError(f"{where}: expected an object")
+        if "sequence" in route:
+            route = self._sequence_step(host_dir.name, path, route, where)
         status = route.get("status", 200)
         if not isinstance(status, int) or not 200 <= status <= 599:
             raise _RouteError(f"{where}: status must be an integer in 200..599")
@@ -499,6 +538,8 @@ class FixtureWeb:
             delay = min(max(float(route.get("delay", 0)), 0.0), MAX_DELAY)
         except (TypeError, ValueError) as exc:
             raise _RouteError(f"{where}: delay must be a number of seconds") from exc
+        if route.get("close") is True:
+            return _Answer(status, delay=delay, close=True)
         body = b""
         if "file" in route:
             file = self._safe_path(host_dir, str(route["file"]).lstrip("/"))
@@ -511,6 +552,20 @@ class FixtureWeb:
         if path == "/robots.txt":
             headers.setdefault("Content-Type", "text/plain; charset=utf-8")
         return _Answer(status, body, headers, delay)
+
+    def _sequence_step(self, host: str, path: str, route: dict[str, Any], where: str) -> Any:
+        """The entry of a ``"sequence"`` route for this request, counted per host and path."""
+        steps = route["sequence"]
+        if not isinstance(steps, list) or not steps:
+            raise _RouteError(f"{where}: sequence must be a non-empty list of routes")
+        with self._sequence_lock:
+            count = self._sequence_counts.get((host, path), 0)
+            self._sequence_counts[(host, path)] = count + 1
+        index = count % len(steps) if route.get("cycle") is True else min(count, len(steps) - 1)
+        step = steps[index]
+        if not isinstance(step, dict) or "sequence" in step:
+            raise _RouteError(f"{where}: sequence entries must be routes without a sequence")
+        return step
 
     @classmethod
     def _find_file(cls, host_dir: Path, path: str) -> Path | None:

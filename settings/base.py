@@ -49,6 +49,43 @@ REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19 runs Python sent to a localhost po
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "leadcrawler.logformatter.MaskingLogFormatter"
 
+# --- Crawl resilience (leadcrawler/middlewares.py) --------------------------------------
+# Order matters: the SSRF guard runs first (no robots.txt fetch for a refused host), robots.txt
+# next; Retry-After and the circuit breaker sit above Scrapy's RetryMiddleware (550) so they see
+# every attempt's response or error before it becomes a retry.
+DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's robots.txt middleware allows everything when robots.txt fails; ours follows RFC 9309.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "leadcrawler.middlewares.SSRFGuardMiddleware": 60,
+    "leadcrawler.middlewares.RobotsTxtMiddleware": 100,
+    "leadcrawler.middlewares.RetryAfterMiddleware": 560,
+    "leadcrawler.middlewares.CircuitBreakerMiddleware": 570,
+}
+
+# SSRF guard: only public http(s) hosts, on every redirect hop. Hostnames are resolved unless a
+# proxy does it (then only literal IPs and special names are checked).
+SSRF_ENABLED = True
+SSRF_ALLOWLIST: list[str] = []  # host names or CIDRs let through anyway, e.g. ["127.0.0.1/32"]
+
+# robots.txt per RFC 9309 (needs ROBOTSTXT_OBEY too): 4xx allows all, 5xx/network error disallows.
+ROBOTS_ENABLED = True
+ROBOTS_CRAWL_DELAY_MAX = 30.0  # seconds; a longer Crawl-delay is honoured as this
+ROBOTS_UNREACHABLE_TTL = 600.0  # seconds a site stays disallowed before robots.txt is re-fetched
+ROBOTS_MAX_BYTES = 500 * 1024  # bytes of robots.txt parsed (RFC 9309: at least 500 KiB)
+
+# Retry-After on 429/503, backoff on other retried failures: pauses that domain's slot only.
+# RETRY_TIMES (above) bounds the attempts.
+RETRY_AFTER_ENABLED = True
+RETRY_AFTER_DEFAULT = 30.0  # seconds, when a 429/503 has no usable Retry-After (absent, -1, abc)
+RETRY_AFTER_MAX = 300.0  # seconds; a longer Retry-After (or a far HTTP date) waits this long
+RETRY_AFTER_BACKOFF_BASE = 1.0  # seconds before the 1st retry; doubles per retry, jitter 50-100 %
+RETRY_AFTER_BACKOFF_MAX = 60.0  # seconds, the cap on one backoff step
+
+# Per-domain circuit breaker: failures are 5xx responses and network errors.
+CIRCUIT_BREAKER_ENABLED = True
+CIRCUIT_BREAKER_FAILURES = 5  # consecutive failures that open a domain's circuit
+CIRCUIT_BREAKER_COOLDOWN = 120.0  # seconds an open domain rests before one probe request
+
 # --- Pipeline chain: normalize -> validate -> enrich -> dedupe -> qualify -> persist ------
 # Each stage has its own <PREFIX>_ENABLED flag; switch a stage off there, not here.
 ITEM_PIPELINES = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -193,7 +194,9 @@ def test_malformed_requests_do_not_break_the_server(web: FixtureWeb) -> None:
     ):
         with socket.create_connection(("127.0.0.1", web.port), timeout=10) as sock:
             sock.sendall(garbage)
-            sock.shutdown(socket.SHUT_WR)
+            # The server may already have answered 400 and closed: nothing left to shut.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_WR)
             reply = b""
             while chunk := sock.recv(4096):
                 reply += chunk
@@ -231,6 +234,81 @@ def test_stop_closes_kept_alive_connections(root: Path) -> None:
         conn.close()
         silent.close()
     server.stop()  # idempotent
+
+
+@pytest.fixture
+def misbehaving(tmp_path: Path) -> Iterator[FixtureWeb]:
+    """A fixture web with the resilience features: sequences, a catch-all route, closes."""
+    site = tmp_path / "web"
+    flaky = site / "flaky.example.com"
+    flaky.mkdir(parents=True)
+    (flaky / "ok.html").write_text("<p>ok</p>", encoding="utf-8")
+    (flaky / "_routes.json").write_text(
+        json.dumps(
+            {
+                "/page": {
+                    "sequence": [
+                        {"status": 503, "headers": {"Retry-After": "1"}},
+                        {"status": 429},
+                        {"file": "ok.html"},
+                    ]
+                },
+                "/flip": {"cycle": True, "sequence": [{"status": 200}, {"status": 429}]},
+                "/bad": {"sequence": []},
+                "/drop": {"close": True},
+            }
+        ),
+        encoding="utf-8",
+    )
+    dead = site / "dead.example.com"
+    dead.mkdir()
+    (dead / "index.html").write_text("never served", encoding="utf-8")
+    (dead / "_routes.json").write_text(json.dumps({"*": {"close": True}}), encoding="utf-8")
+    with FixtureWeb(site) as server:
+        yield server
+
+
+def test_sequence_answers_in_order_then_repeats_the_last(misbehaving: FixtureWeb) -> None:
+    statuses = [_get(misbehaving, "http://flaky.example.com/page").status for _ in range(4)]
+    assert statuses == [503, 429, 200, 200]
+    # Counted per host and path, query strings ignored; reset_sequences() starts over.
+    assert _get(misbehaving, "http://flaky.example.com/flip?x=1").status == 200
+    assert _get(misbehaving, "http://flaky.example.com/flip?x=2").status == 429
+    assert _get(misbehaving, "http://flaky.example.com/flip").status == 200  # "cycle": true
+    misbehaving.reset_sequences()
+    assert _get(misbehaving, "http://flaky.example.com/page").status == 503
+
+
+def test_malformed_sequence_is_a_500(misbehaving: FixtureWeb) -> None:
+    assert _get(misbehaving, "http://flaky.example.com/bad").status == 500
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://flaky.example.com/drop",
+        "http://dead.example.com/",
+        "http://dead.example.com/robots.txt",
+    ],
+)
+def test_close_route_drops_the_connection_without_an_answer(
+    misbehaving: FixtureWeb, url: str
+) -> None:
+    # The catch-all "*" route of dead.example.com wins over its files and the robots.txt default.
+    with pytest.raises(http.client.RemoteDisconnected):
+        _get(misbehaving, url)
+    assert _get(misbehaving, "http://flaky.example.com/flip").status in {200, 429}  # still serving
+
+
+def test_timed_requests_stamp_each_request(misbehaving: FixtureWeb) -> None:
+    before = time.monotonic()
+    _get(misbehaving, "http://flaky.example.com/flip")
+    time.sleep(0.2)
+    _get(misbehaving, "http://flaky.example.com/flip")
+    (first, *rest), (second, *_) = misbehaving.timed_requests
+    assert rest == ["GET", "flaky.example.com", "/flip"]
+    assert before <= first and second - first >= 0.2
+    assert misbehaving.requests == [("GET", "flaky.example.com", "/flip")] * 2
 
 
 SPIDER = """

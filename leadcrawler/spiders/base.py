@@ -31,13 +31,13 @@ from typing import Any, ClassVar, Self
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from leadcrawler.browser import render_settings
+from leadcrawler.exceptions import DeferredRequest
 from leadcrawler.platforms import Platform, canonical_platform_url, load_platforms
 from leadcrawler.storage.frontier import FrontierStore, Outcome
 from leadcrawler.storage.store import open_store
@@ -50,13 +50,6 @@ RENDERED_META = "leadcrawler_rendered"
 
 class UsageError(ValueError):
     """A spider argument is missing or wrong; the message says how to fix it."""
-
-
-class DeferredRequest(IgnoreRequest):
-    """A request not sent for a passing reason (e.g. its domain is paused).
-
-    Its frontier URL stays pending and the attempt is not counted.
-    """
 
 
 class PlatformSpider(scrapy.Spider):
