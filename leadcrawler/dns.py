@@ -1,8 +1,8 @@
 """MX checks for e-mail domains: asynchronous DNS with dnspython, cached per domain by TTL.
 
-:class:`MxChecker` asks the configured name servers (never the system's resolver
-configuration) for a domain's MX records and says, as an :class:`MxResult`, whether the
-domain can receive mail:
+:class:`MxChecker` asks the configured name servers (``ENRICH_DNS_NAMESERVERS``; when
+that is empty, the machine's resolvers from ``/etc/resolv.conf``) for a domain's MX
+records and says, as an :class:`MxResult`, whether the domain can receive mail:
 
 - ``valid-mx``: at least one MX host.
 - ``null-mx``: the domain says it accepts no mail (RFC 7505: a single MX of preference 0
@@ -115,6 +115,15 @@ def is_disposable(domain: str) -> bool:
     return any(".".join(labels[i:]) in listed for i in range(len(labels) - 1))
 
 
+def system_nameservers() -> list[str]:
+    """The machine's resolvers (``/etc/resolv.conf``) as ``host:port``; [] if unreadable."""
+    try:
+        resolver = dns.resolver.Resolver(configure=True)
+    except (dns.resolver.NoResolverConfiguration, OSError):
+        return []
+    return [f"[{ns}]:53" if ":" in str(ns) else f"{ns}:53" for ns in resolver.nameservers]
+
+
 def parse_nameserver(spec: str) -> dns.nameserver.Do53Nameserver:
     """``"127.0.0.1:5353"``, ``"9.9.9.9"`` (port 53), ``"[::1]:53"`` or ``"::1"``.
 
@@ -157,7 +166,12 @@ class DnsConfig:
         """Raises NotConfigured when there is no name server or a value makes no sense."""
         servers = tuple(str(s) for s in settings.getlist("ENRICH_DNS_NAMESERVERS"))
         if not servers:
-            raise NotConfigured("ENRICH_DNS_NAMESERVERS is empty: MX checks are off")
+            # Empty means "the machine's resolvers", as any mail client would use.
+            servers = tuple(system_nameservers())
+        if not servers:
+            raise NotConfigured(
+                "no name server: ENRICH_DNS_NAMESERVERS is empty and so is resolv.conf"
+            )
         config = cls(
             nameservers=servers,
             timeout=settings.getfloat("ENRICH_DNS_TIMEOUT", DEFAULT_TIMEOUT),

@@ -95,6 +95,10 @@ class Lead:
     score: int | None = None
     tier: str | None = None
     score_reasons: dict[str, int] = field(default_factory=dict)
+    # Enrichment steps and how they went: {"site": "ok" | "failed: <why>", "mx": "ok" |
+    # "retry: dns-timeout", "site_seconds": 1.2}. A failed step never drops the lead; it
+    # is stored and retried by a later run (``leadcrawler enrich --retry-failed``).
+    enrichment: dict[str, Any] = field(default_factory=dict)
 
     def contacts_of(self, kind: ContactKind) -> list[ContactPoint]:
         return [c for c in self.contacts if c.kind == kind]

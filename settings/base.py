@@ -107,6 +107,13 @@ NORMALIZE_PHONE_REPAIR = True
 VALIDATE_ENABLED = True
 
 ENRICH_ENABLED = True
+# MX checks of e-mail domains (dnspython, asynchronous, cached per domain by TTL).
+ENRICH_DNS_ENABLED = True
+ENRICH_DNS_NAMESERVERS: list[str] = []  # "host:port" IPs; empty: the machine's resolv.conf
+ENRICH_DNS_TIMEOUT = 5.0  # seconds per lookup, every server and retry included
+ENRICH_DNS_MAX_TTL = 86_400  # seconds; longer record TTLs are capped in the run's cache
+ENRICH_DNS_NEGATIVE_TTL = 3_600  # seconds; cap for NXDOMAIN / no-MX answers
+ENRICH_DNS_FAILURE_TTL = 60  # seconds a dns-timeout/dns-error is remembered before asking again
 
 DEDUPE_ENABLED = True
 # In-run memory of identity keys is bounded: beyond this many keys the base is the memory.

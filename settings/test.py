@@ -13,3 +13,6 @@ RETRY_TIMES = 1
 LOG_LEVEL = "DEBUG"
 # The fixture web terminates HTTPS with a self-signed certificate.
 RENDER_IGNORE_HTTPS_ERRORS = True
+# No resolver answers here: tests that check MX start their own dnsmasq and set
+# ENRICH_DNS_NAMESERVERS; the others must never send DNS traffic anywhere.
+ENRICH_DNS_ENABLED = False

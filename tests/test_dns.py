@@ -9,13 +9,9 @@ these tests; with ``CI=true`` it fails them. ``LEADCRAWLER_TEST_DNSMASQ`` names 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import dns.message
@@ -37,11 +33,8 @@ from leadcrawler.dns import (
     is_disposable,
     parse_nameserver,
 )
-from tests.conftest import service_missing
+from tests.dnsserver import DnsServer, running_dnsmasq
 
-DNSMASQ = (
-    os.environ.get("LEADCRAWLER_TEST_DNSMASQ") or shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
-)
 TTL = 300  # seconds: dnsmasq's local-ttl for every record below
 
 CONFIG = f"""
@@ -69,78 +62,10 @@ mx-host=mailinator.com,mx.mailinator.com,10
 """
 
 
-@dataclass
-class DnsServer:
-    port: int
-    log: Path
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def logged(self, name: str, rdtype: str = "MX") -> int:
-        """How many times dnsmasq was asked ``name`` ``rdtype``."""
-        needle = f"query[{rdtype}] {name} from"
-        return sum(needle in line for line in self.log.read_text().splitlines())
-
-
-def free_port() -> int:
-    """A port free for both UDP and TCP (dnsmasq listens on both)."""
-    with (
-        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp,
-        socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp,
-    ):
-        udp.bind(("127.0.0.1", 0))
-        port = int(udp.getsockname()[1])
-        tcp.bind(("127.0.0.1", port))
-        return port
-
-
-def answers(port: int) -> bool:
-    query = dns.message.make_query("mail.test", "MX")
-    try:
-        response = dns.query.udp(query, "127.0.0.1", port=port, timeout=0.2)
-    except (OSError, dns.exception.Timeout):
-        return False
-    return response.rcode() == dns.rcode.NOERROR
-
-
 @pytest.fixture(scope="module")
 def dnsmasq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnsServer]:
-    if not Path(DNSMASQ).is_file():
-        service_missing(f"dnsmasq ({DNSMASQ})")
-    directory = tmp_path_factory.mktemp("dnsmasq")
-    for _attempt in range(5):  # the free port may be taken before dnsmasq binds it
-        port = free_port()
-        log = directory / f"queries-{port}.log"
-        config = directory / f"dnsmasq-{port}.conf"
-        config.write_text(f"port={port}\nlog-facility={log}\n{CONFIG}")
-        process = subprocess.Popen(
-            [DNSMASQ, "--keep-in-foreground", f"--conf-file={config}"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 5
-        while process.poll() is None and time.monotonic() < deadline and not answers(port):
-            time.sleep(0.05)
-        if process.poll() is None and answers(port):
-            break
-        process.kill()
-        _out, err = process.communicate()
-        last_error = err.decode(errors="replace").strip()
-    else:
-        service_missing(f"dnsmasq could not start: {last_error}")
-    try:
-        yield DnsServer(port, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+    with running_dnsmasq(tmp_path_factory.mktemp("dnsmasq"), CONFIG, "mail.test") as server:
+        yield server
 
 
 @pytest.fixture
@@ -451,8 +376,6 @@ def test_config_from_settings(dnsmasq: DnsServer) -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({}, "ENRICH_DNS_NAMESERVERS is empty"),
-        ({"ENRICH_DNS_NAMESERVERS": []}, "ENRICH_DNS_NAMESERVERS is empty"),
         ({"ENRICH_DNS_NAMESERVERS": ["dns.google"]}, "not an IP address"),
         ({"ENRICH_DNS_NAMESERVERS": ["1.1.1.1"], "ENRICH_DNS_TIMEOUT": 0}, "TIMEOUT"),
         ({"ENRICH_DNS_NAMESERVERS": ["1.1.1.1"], "ENRICH_DNS_FAILURE_TTL": -1}, "TTL"),
@@ -461,6 +384,18 @@ def test_config_from_settings(dnsmasq: DnsServer) -> None:
 def test_config_rejects_bad_settings(values: dict[str, object], message: str) -> None:
     with pytest.raises(NotConfigured, match=message):
         DnsConfig.from_settings(Settings(values))
+
+
+def test_empty_nameservers_means_the_machines_resolvers() -> None:
+    from leadcrawler.dns import system_nameservers
+
+    expected = tuple(system_nameservers())
+    if not expected:
+        with pytest.raises(NotConfigured, match=r"resolv\.conf"):
+            DnsConfig.from_settings(Settings({"ENRICH_DNS_NAMESERVERS": []}))
+        return
+    config = DnsConfig.from_settings(Settings({"ENRICH_DNS_NAMESERVERS": []}))
+    assert config.nameservers == expected  # built only: no query is sent
 
 
 def test_comma_separated_nameservers_setting() -> None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
@@ -11,6 +16,7 @@ from leadcrawler.items import ContactKind, ContactPoint, ContactStatus, Lead, Si
 from leadcrawler.pipelines.enrich import EnrichPipeline, offline_facts
 from leadcrawler.pipelines.normalize import NormalizePipeline
 from leadcrawler.pipelines.validate import ValidatePipeline
+from tests.dnsserver import DnsServer, running_dnsmasq
 from tests.factories import project_settings
 
 PAGE = "https://anacursos.com.br/contato"
@@ -28,6 +34,13 @@ def raw_lead(*contacts: ContactPoint) -> Lead:
     )
 
 
+def settle(result: object) -> Any:
+    """The enrich stage is asynchronous (it awaits DNS): run it to completion."""
+    if asyncio.iscoroutine(result):
+        return asyncio.run(result)
+    return result
+
+
 class Chain:
     """normalize -> validate -> enrich, built from one crawler as Scrapy would."""
 
@@ -42,7 +55,7 @@ class Chain:
 
     def __call__(self, item: Lead) -> Lead:
         for stage in self.stages:
-            item = stage.process_item(item)
+            item = settle(stage.process_item(item))
         return item
 
     def stat(self, key: str) -> object:
@@ -105,16 +118,19 @@ def test_email_flags() -> None:
             raw_contact(ContactKind.EMAIL, "Ana.Souza@GMAIL.com"),
             raw_contact(ContactKind.EMAIL, "contato@anacursos.com.br"),
             raw_contact(ContactKind.EMAIL, "ana@anacursos.com.br"),
+            raw_contact(ContactKind.EMAIL, "teste123@mailinator.com"),
         )
     )
     assert [c.details for c in item.contacts] == [
-        {"free_provider": True, "role_address": False},
-        {"free_provider": False, "role_address": True},
-        {"free_provider": False, "role_address": False},
+        {"free_provider": True, "role_address": False, "disposable": False},
+        {"free_provider": False, "role_address": True, "disposable": False},
+        {"free_provider": False, "role_address": False, "disposable": False},
+        {"free_provider": False, "role_address": False, "disposable": True},
     ]
     assert run.stat("free_provider") == 1
     assert run.stat("role_address") == 1
-    assert run.stat("contacts/email") == 3
+    assert run.stat("disposable") == 1
+    assert run.stat("contacts/email") == 4
 
 
 def test_scoring_reads_the_flags() -> None:
@@ -155,10 +171,16 @@ def test_unverified_contacts_are_enriched_when_validate_is_off() -> None:
     crawler = get_crawler(settings_dict=project_settings())
     normalize = NormalizePipeline.from_crawler(crawler)
     enrich = EnrichPipeline.from_crawler(crawler)
-    item = enrich.process_item(
-        normalize.process_item(raw_lead(raw_contact(ContactKind.EMAIL, "sac@uol.com.br")))
+    item = settle(
+        enrich.process_item(
+            normalize.process_item(raw_lead(raw_contact(ContactKind.EMAIL, "sac@uol.com.br")))
+        )
     )
-    assert item.contacts[0].details == {"free_provider": True, "role_address": True}
+    assert item.contacts[0].details == {
+        "free_provider": True,
+        "role_address": True,
+        "disposable": False,
+    }
 
 
 def test_dropped_lead_never_reaches_enrich() -> None:
@@ -173,7 +195,7 @@ def test_dropped_lead_never_reaches_enrich() -> None:
 def test_other_items_pass_through() -> None:
     enrich = EnrichPipeline.from_crawler(get_crawler(settings_dict=project_settings()))
     other = {"x": 1}
-    assert enrich.process_item(other) is other
+    assert settle(enrich.process_item(other)) is other
 
 
 def test_disabled() -> None:
@@ -188,3 +210,73 @@ def test_from_crawler_keeps_crawler_and_stats() -> None:
     pipeline = EnrichPipeline.from_crawler(crawler)
     assert pipeline.crawler is crawler
     assert pipeline.stats is crawler.stats
+
+
+MX_ZONE = """
+listen-address=127.0.0.1
+bind-interfaces
+no-resolv
+no-hosts
+log-queries
+local-ttl=300
+local=/com.br/
+mx-host=anacursos.com.br,mx1.anacursos.com.br,10
+host-record=mx1.anacursos.com.br,192.0.2.10
+mx-host=semcorreio.com.br,.,0
+host-record=soendereco.com.br,192.0.2.11
+"""
+
+
+@pytest.fixture(scope="module")
+def mx_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnsServer]:
+    with running_dnsmasq(tmp_path_factory.mktemp("mx"), MX_ZONE, "mx1.anacursos.com.br") as server:
+        yield server
+
+
+def test_mx_status_lands_on_each_email(mx_server: DnsServer) -> None:
+    run = Chain(ENRICH_DNS_ENABLED=True, ENRICH_DNS_NAMESERVERS=[mx_server.address])
+    item = run(
+        raw_lead(
+            raw_contact(ContactKind.EMAIL, "ana@anacursos.com.br"),
+            raw_contact(ContactKind.EMAIL, "contato@anacursos.com.br"),
+            raw_contact(ContactKind.EMAIL, "ana@semcorreio.com.br"),
+            raw_contact(ContactKind.EMAIL, "ana@soendereco.com.br"),
+            raw_contact(ContactKind.EMAIL, "ana@naoexiste.com.br"),
+        )
+    )
+    statuses = [(c.details["mx_status"], c.details["a_fallback"]) for c in item.contacts]
+    assert statuses == [
+        ("valid-mx", False),
+        ("valid-mx", False),
+        ("null-mx", False),
+        ("no-mx", True),
+        ("nxdomain", False),
+    ]
+    assert item.contacts[0].details["mx_hosts"] == ["mx1.anacursos.com.br"]
+    assert item.enrichment["mx"] == "ok"
+    assert mx_server.logged("anacursos.com.br") == 1  # one query per domain
+    facts = facts_from_item(item)
+    assert (facts.business_emails, facts.undeliverable_emails) == (3, 2)
+    run.stages[-1].close_spider()  # type: ignore[union-attr]
+    assert run.stat("success_rate") == 100.0
+    assert run.stat("coverage/email") == 100.0
+    assert run.stat("coverage/phone") == 0.0
+
+
+def test_a_dns_timeout_keeps_the_lead_and_asks_for_a_retry() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))  # receives, never answers
+        port = silent.getsockname()[1]
+        run = Chain(
+            ENRICH_DNS_ENABLED=True,
+            ENRICH_DNS_NAMESERVERS=[f"127.0.0.1:{port}"],
+            ENRICH_DNS_TIMEOUT=0.3,
+        )
+        item = run(raw_lead(raw_contact(ContactKind.EMAIL, "ana@anacursos.com.br")))
+    [email] = item.contacts
+    assert email.status == ContactStatus.VALID  # a timeout says nothing against the address
+    assert email.details["mx_status"] == "dns-timeout"
+    assert item.enrichment["mx"] == "retry: dns-timeout"
+    assert facts_from_item(item).business_emails == 1
+    run.stages[-1].close_spider()  # type: ignore[union-attr]
+    assert run.stat("success_rate") == 0.0
