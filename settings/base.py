@@ -107,6 +107,9 @@ NORMALIZE_PHONE_REPAIR = True
 VALIDATE_ENABLED = True
 
 ENRICH_ENABLED = True
+# Website contact discovery: the spiders visit each producer's site (home + contact pages).
+ENRICH_SITE_ENABLED = True
+ENRICH_SITE_MAX_PAGES = 5  # pages read per site, home included
 # MX checks of e-mail domains (dnspython, asynchronous, cached per domain by TTL).
 ENRICH_DNS_ENABLED = True
 ENRICH_DNS_NAMESERVERS: list[str] = []  # "host:port" IPs; empty: the machine's resolv.conf

@@ -49,6 +49,17 @@ def test_crawl_stores_one_lead_per_producer_and_nothing_twice(run_crawl, databas
     ana = by_name["Ana D'Ávila"]
     assert ana["website"] == "https://www.anadavilaconfeitaria.com.br/"
     assert ana["domain"] == "anadavilaconfeitaria.com.br"
+    # Her site (reached through the kiwify.app sales link) gave the contacts Kiwify hides.
+    site = EXPECTED["producer_sites"][0]
+    values = {(c["kind"], c["value"]) for c in ana["contacts"] if c["status"] == "valid"}
+    assert {("email", e) for e in site["emails"]} <= values
+    assert {("whatsapp", w) for w in site["whatsapp"]} <= values
+    assert {("social", s) for s in site["social"]} <= values
+    assert all("chat.whatsapp.com" not in v for _k, v in values)
+    contact_page = [c for c in ana["contacts"] if c["source_url"].endswith("/contato")]
+    assert contact_page  # the contact page was read, each value keeps its own page
+    assert {o["checkout_url"] for o in ana["offers"]} >= set(site["checkout_links"])
+    assert ana["score_reasons"].get("business_email") == 25
     for group in EXPECTED["same_producer"]:
         offers = {o["checkout_url"] for o in by_name[group["producer"]]["offers"]}
         assert set(group["urls"]) <= offers

@@ -39,6 +39,7 @@ from twisted.python.failure import Failure
 from leadcrawler.browser import render_settings
 from leadcrawler.exceptions import DeferredRequest
 from leadcrawler.platforms import Platform, canonical_platform_url, load_platforms
+from leadcrawler.spiders.sitevisit import SiteVisitMixin
 from leadcrawler.storage.frontier import FrontierStore, Outcome
 from leadcrawler.storage.store import open_store
 
@@ -52,7 +53,7 @@ class UsageError(ValueError):
     """A spider argument is missing or wrong; the message says how to fix it."""
 
 
-class PlatformSpider(scrapy.Spider):
+class PlatformSpider(SiteVisitMixin, scrapy.Spider):
     platform_key: ClassVar[str]
 
     def __init__(

@@ -124,12 +124,12 @@ class KiwifySpider(PlatformSpider):
             put("product", "text", response.xpath("normalize-space(//h1)").get())
         return found
 
-    def parse_sales_site(self, response: TextResponse) -> Iterator[Lead]:
+    def parse_sales_site(self, response: TextResponse) -> Iterator[Lead | Request]:
         redirects = response.meta.get("redirect_urls", [])
         short_links = [u for u in redirects if self.platform.product_id(u)]
         name = meta(response, "og:site_name") or response.xpath("normalize-space(//title)").get()
         self._inc("extract/sales_site")
-        yield Lead(
+        lead = Lead(
             sighting=Sighting(source="kiwify", url=response.url, spider=self.name),
             display_name=name or None,
             website=response.url,
@@ -138,3 +138,5 @@ class KiwifySpider(PlatformSpider):
                 for u in short_links[:1]
             ],
         )
+        # The sales page is the producer's own site: read it and its contact pages.
+        yield from self.visit_site(lead, response)

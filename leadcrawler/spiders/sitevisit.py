@@ -1,0 +1,210 @@
+"""Website contact discovery: visit a producer's site for the contacts platforms hide.
+
+A platform page rarely shows how to reach the producer; their own site usually does. A
+spider hands a lead with a ``website`` (or a link-in-bio hub such as linktr.ee among its
+social profiles) to :meth:`SiteVisitMixin.visit_site`, which fetches the home page and
+then the likely contact pages (contato, fale-conosco, suporte, atendimento, sobre,
+quem-somos, termos, privacidade) of the same site, one at a time, through Scrapy's
+downloader — so robots.txt, throttling, retries, the circuit breaker, the SSRF guard and
+the proxy all apply — and reads each with :func:`leadcrawler.contacts.extract_page`.
+
+The lead is yielded once the visit ends, with what was found added (each value with its
+own page URL and method), the CNPJ and legal name if the site shows them, and the
+selling-platform product pages it links to as offers (evidence of where else they sell,
+and identity keys). A site that cannot be read never costs the lead: it is yielded with
+what was known and ``enrichment["site"] = "failed: <why>"``, for a later
+``leadcrawler enrich --retry-failed``. Pages refused by robots.txt are skipped, not read.
+
+Settings: ``ENRICH_SITE_ENABLED``, ``ENRICH_SITE_MAX_PAGES`` (pages per site, home
+included), ``NORMALIZE_DEFAULT_REGION``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from leadcrawler.contacts import (
+    contact_page_links,
+    extract_page,
+    is_platform_domain,
+    social_profile,
+)
+from leadcrawler.items import ContactKind, Lead, Offer
+from leadcrawler.platforms import load_platforms
+from leadcrawler.urls import registered_domain
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+LINK_HUB_DOMAINS = frozenset({"linktr.ee", "beacons.ai", "bio.link"})
+
+
+@dataclass(slots=True)
+class Visit:
+    lead: Lead
+    site: str  # registered domain: pages of other sites are not followed
+    queue: deque[str] = field(default_factory=deque)
+    seen: set[str] = field(default_factory=set)
+    pages_read: int = 0
+    requested: int = 0
+    failures: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+
+class SiteVisitMixin:
+    crawler: Crawler
+
+    def site_to_visit(self, lead: Lead) -> str | None:
+        if lead.website:
+            return lead.website
+        for contact in lead.contacts:
+            if contact.kind == ContactKind.SOCIAL and registered_domain(contact.value) in (
+                LINK_HUB_DOMAINS
+            ):
+                return contact.value
+        return None
+
+    def visit_site(self, lead: Lead, response: Response | None = None) -> Iterator[Any]:
+        """Yield ``lead`` after reading its site; ``response`` is the home page if fetched."""
+        settings = self.crawler.settings
+        start = self.site_to_visit(lead)
+        if not settings.getbool("ENRICH_SITE_ENABLED") or not start:
+            yield lead
+            return
+        visit = Visit(lead=lead, site=registered_domain(start) or "")
+        visit.seen.add(start)
+        if response is not None:
+            visit.requested += 1
+            yield from self._read_site_page(response, visit)
+        else:
+            yield self._site_request(start, visit)
+
+    def _site_request(self, url: str, visit: Visit) -> scrapy.Request:
+        visit.requested += 1
+        return scrapy.Request(
+            url,
+            callback=self._read_site_page,
+            errback=self._site_page_failed,
+            cb_kwargs={"visit": visit},
+            dont_filter=True,  # two leads may share a site; each visit reads its pages
+        )
+
+    def _read_site_page(self, response: Response, visit: Visit) -> Iterator[Any]:
+        visit.pages_read += 1
+        self._site_stat("pages_read")
+        if isinstance(response, TextResponse):
+            self._take_contacts(response, visit)
+            if visit.pages_read == 1:
+                self._plan_pages(response, visit)
+        yield from self._next_page(visit)
+
+    def _take_contacts(self, response: TextResponse, visit: Visit) -> None:
+        lead = visit.lead
+        region = self.crawler.settings.get("NORMALIZE_DEFAULT_REGION") or "BR"
+        page = extract_page(response, region=region)
+        known = {(c.kind, c.value) for c in lead.contacts}
+        for contact in page.contacts:
+            if (contact.kind, contact.value) not in known:
+                lead.contacts.append(contact)
+                known.add((contact.kind, contact.value))
+        if lead.cnpj is None and page.cnpjs:
+            lead.cnpj = page.cnpjs[0]
+        if lead.legal_name is None and page.legal_names:
+            lead.legal_name = page.legal_names[0]
+        offers = {o.checkout_url for o in lead.offers}
+        platforms = load_platforms()
+        for link in page.platform_links:
+            if not link.product_id or link.platform not in platforms:
+                continue
+            checkout = platforms[link.platform].checkout_url(link.url)
+            if checkout not in offers:
+                lead.offers.append(Offer(platform=link.platform, checkout_url=checkout))
+                offers.add(checkout)
+                self._site_stat("platform_offers")
+
+    def _plan_pages(self, response: TextResponse, visit: Visit) -> None:
+        domain = registered_domain(response.url)
+        if domain in LINK_HUB_DOMAINS:
+            # A link-in-bio hub: the producer's own site is one of its links.
+            own = self._own_site_from_hub(response)
+            if own:
+                visit.site = registered_domain(own) or visit.site
+                visit.lead.website = visit.lead.website or own
+                visit.queue.append(own)
+            return
+        visit.site = domain or visit.site
+        for link in contact_page_links(response):
+            if registered_domain(link) == visit.site and link not in visit.seen:
+                visit.queue.append(link)
+
+    @staticmethod
+    def _own_site_from_hub(response: TextResponse) -> str | None:
+        for href in response.css("a::attr(href)").getall():
+            url = response.urljoin(href)
+            domain = registered_domain(url)
+            if not url.startswith(("http://", "https://")) or domain is None:
+                continue
+            if domain in LINK_HUB_DOMAINS or social_profile(url) or is_platform_domain(url):
+                continue
+            if "whatsapp" in domain or domain in {"wa.me"}:
+                continue
+            return url
+        return None
+
+    def _next_page(self, visit: Visit) -> Iterator[Any]:
+        limit = self.crawler.settings.getint("ENRICH_SITE_MAX_PAGES")
+        while visit.queue and visit.requested < limit:
+            url = visit.queue.popleft()
+            if url in visit.seen:
+                continue
+            visit.seen.add(url)
+            yield self._site_request(url, visit)
+            return
+        yield self._finish(visit)
+
+    def _site_page_failed(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        visit: Visit = request.cb_kwargs["visit"]
+        reason = self._failure_reason(failure)
+        visit.failures.append(reason)
+        self._site_stat(f"page_failed/{reason.split(':', 1)[0]}")
+        logger.info("Site page not read (%s): %s", reason, request.url)
+        yield from self._next_page(visit)
+
+    @staticmethod
+    def _failure_reason(failure: Failure) -> str:
+        if failure.check(HttpError):
+            return f"http_{failure.value.response.status}"
+        message = failure.getErrorMessage()
+        if "robots" in message.lower():
+            return "robots_txt"
+        return failure.type.__name__ if failure.type else "error"
+
+    def _finish(self, visit: Visit) -> Lead:
+        lead = visit.lead
+        seconds = time.monotonic() - visit.started
+        lead.enrichment["site_seconds"] = round(seconds, 3)
+        if visit.pages_read:
+            lead.enrichment["site"] = "ok"
+            self._site_stat("ok")
+        else:
+            why = visit.failures[0] if visit.failures else "nothing read"
+            lead.enrichment["site"] = f"failed: {why}"
+            self._site_stat("failed")
+        return lead
+
+    def _site_stat(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"leadcrawler/enrich/site/{key}")
