@@ -4,6 +4,7 @@
   leadcrawler leads      list the leads in the historical base, in priority order
   leadcrawler export     write the leads to CSV or JSON Lines, in priority order
   leadcrawler dedupe     re-link the whole base after identity rules change (--rebuild)
+  leadcrawler enrich     retry the enrichment steps that failed (--retry-failed)
   leadcrawler migrate    bring the base's schema up to date
   leadcrawler rescore    re-score every lead after editing settings/qualification.toml
 
@@ -13,6 +14,7 @@ The base is ``DATABASE_URL`` from the Scrapy settings (environment or ``--databa
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -22,13 +24,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
+from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 from scrapy.utils.conf import closest_scrapy_cfg
 from scrapy.utils.project import get_project_settings
 
+from leadcrawler.dns import DnsConfig, MxResult
 from leadcrawler.export import CSV_DIALECTS, PHONE_FORMATS, export
+from leadcrawler.pipelines.enrich import mx_facts
 from leadcrawler.scoring import Rules, RulesError
-from leadcrawler.storage.repository import LeadFilter
+from leadcrawler.storage.repository import LeadFilter, LeadStore
 from leadcrawler.storage.store import open_store
 
 logger = logging.getLogger(__name__)
@@ -133,6 +138,74 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     if args.output != "-":
         print(f"Exported {count} lead(s) to {args.output}", file=out)
     return 0
+
+
+def cmd_enrich(args: argparse.Namespace, out: TextIO) -> int:
+    if not args.retry_failed:
+        print("error: say what to do: --retry-failed retries failed enrichment", file=sys.stderr)
+        return 2
+    settings = project_settings(args.database_url)
+    rules = _rules_or_none(settings)
+    store = open_store(settings["DATABASE_URL"])
+    try:
+        touched = retry_mx(store, settings, rules, out)
+    finally:
+        store.engine.dispose()
+    print(f"MX checks retried for {touched} lead(s)", file=out)
+    if args.skip_sites:
+        return 0
+    from scrapy.crawler import CrawlerProcess
+
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler("site")
+    process.crawl(crawler, retry_failed="true", limit=args.limit)
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    print(
+        f"Website visits retried for {stats.get('site/retries', 0)} lead(s): "
+        f"{stats.get('leadcrawler/enrich/site/ok', 0)} read, "
+        f"{stats.get('leadcrawler/enrich/site/failed', 0)} failed again",
+        file=out,
+    )
+    return 0
+
+
+def retry_mx(store: LeadStore, settings: Settings, rules: Rules | None, out: TextIO) -> int:
+    """Ask DNS again for the e-mail domains whose MX check timed out or failed."""
+    pending = store.emails_needing_mx()
+    if not pending:
+        return 0
+    if not settings.getbool("ENRICH_DNS_ENABLED"):
+        print("MX checks are off (ENRICH_DNS_ENABLED): not retried", file=out)
+        return 0
+    try:
+        checker = DnsConfig.from_settings(settings).checker()
+    except NotConfigured as exc:
+        print(f"MX checks are off: {exc}", file=out)
+        return 0
+
+    async def check_all() -> list[MxResult]:
+        return list(await asyncio.gather(*(checker.check(domain) for domain in pending)))
+
+    results = dict(zip(pending, asyncio.run(check_all()), strict=True))
+    facts: dict[int, dict[str, Any]] = {}
+    retry: set[int] = set()
+    for domain, contact_ids in pending.items():
+        for contact_id in contact_ids:
+            facts[contact_id] = mx_facts(results[domain])
+            if results[domain].retryable:
+                retry.add(contact_id)
+    return store.record_mx(facts, retry, rules)
+
+
+def _rules_or_none(settings: Settings) -> Rules | None:
+    if not settings.getbool("QUALIFY_ENABLED"):
+        return None
+    try:
+        return Rules.from_file(settings["QUALIFY_RULES_FILE"])
+    except RulesError as exc:
+        logger.warning("Leads will not be re-scored: %s", exc)
+        return None
 
 
 def cmd_dedupe(args: argparse.Namespace, out: TextIO) -> int:
@@ -247,6 +320,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="e164 (+5511..., quoted against formulas in CSV), national or digits",
     )
     exp.set_defaults(func=cmd_export)
+    enrich = add("enrich", "Retry the enrichment steps that failed in earlier runs")
+    enrich.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="re-check MX that timed out and re-visit websites that could not be read",
+    )
+    enrich.add_argument("--limit", type=int, help="websites to re-visit at most")
+    enrich.add_argument("--skip-sites", action="store_true", help="only retry MX checks")
+    enrich.set_defaults(func=cmd_enrich)
     dedupe = add("dedupe", "Re-link the whole base with the current identity rules")
     dedupe.add_argument("--rebuild", action="store_true", help="recompute keys and merge")
     dedupe.set_defaults(func=cmd_dedupe)
@@ -259,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.func is not cmd_demo:  # a crawl installs Scrapy's own log handler
+    if args.func not in (cmd_demo, cmd_enrich):  # a crawl installs Scrapy's own log handler
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     return int(args.func(args, sys.stdout))
 

@@ -16,3 +16,9 @@ RENDER_IGNORE_HTTPS_ERRORS = True
 # No resolver answers here: tests that check MX start their own dnsmasq and set
 # ENRICH_DNS_NAMESERVERS; the others must never send DNS traffic anywhere.
 ENRICH_DNS_ENABLED = False
+# Waits short enough for tests, long enough to be measurable.
+RETRY_AFTER_DEFAULT = 0.3  # seconds
+RETRY_AFTER_MAX = 1.5  # seconds
+RETRY_AFTER_BACKOFF_BASE = 0.05  # seconds
+RETRY_AFTER_BACKOFF_MAX = 0.2  # seconds
+CIRCUIT_BREAKER_COOLDOWN = 2.0  # seconds

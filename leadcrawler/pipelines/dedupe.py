@@ -86,6 +86,11 @@ class DedupePipeline:
         if not isinstance(item, Lead):
             return item
         item.identity_keys = keys_for_lead(item)
+        if item.lead_uid is not None:
+            # The spider already knows the stored lead (a retry of its enrichment).
+            self.stats.inc_value("leadcrawler/dedupe/known_lead")
+            self._remember(item, item.lead_uid)
+            return item
         uid = self._remembered(item)
         if uid is not None:
             self.stats.inc_value("leadcrawler/dedupe/repeat_in_run")

@@ -53,6 +53,20 @@ class UsageError(ValueError):
     """A spider argument is missing or wrong; the message says how to fix it."""
 
 
+def read_urls(urls: str | None, urls_file: str | None) -> Iterable[str]:
+    """URLs from ``-a urls=`` (comma-separated) and ``-a urls_file=`` (one per line, ``#``)."""
+    if urls:
+        yield from (u.strip() for u in urls.split(",") if u.strip())
+    if urls_file:
+        path = Path(urls_file)
+        if not path.is_file():
+            raise UsageError(f"urls_file {urls_file!r} does not exist")
+        for line in path.read_text("utf-8").splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                yield line
+
+
 class PlatformSpider(SiteVisitMixin, scrapy.Spider):
     platform_key: ClassVar[str]
 
@@ -66,7 +80,7 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         super().__init__(**kwargs)
         self.arguments = {"urls": urls, "urls_file": urls_file, "limit": limit, **kwargs}
         self.platform: Platform = load_platforms()[self.platform_key]
-        self.input_urls = list(self._read_urls(urls, urls_file))
+        self.input_urls = list(read_urls(urls, urls_file))
         self.limit: int | None = None
         if limit is not None:
             try:
@@ -94,19 +108,6 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
     @property
     def uses_frontier(self) -> bool:
         return not self.input_urls
-
-    @staticmethod
-    def _read_urls(urls: str | None, urls_file: str | None) -> Iterable[str]:
-        if urls:
-            yield from (u.strip() for u in urls.split(",") if u.strip())
-        if urls_file:
-            path = Path(urls_file)
-            if not path.is_file():
-                raise UsageError(f"urls_file {urls_file!r} does not exist")
-            for line in path.read_text("utf-8").splitlines():
-                line = line.split("#", 1)[0].strip()
-                if line:
-                    yield line
 
     async def start(self) -> AsyncIterator[Any]:
         urls = self.input_urls or await self._claim_from_frontier()

@@ -63,6 +63,14 @@ class Visit:
     started: float = field(default_factory=time.monotonic)
 
 
+def site_name(response: TextResponse) -> str | None:
+    """The name a site gives itself: ``og:site_name``, else its ``<title>``."""
+    name = response.xpath('//meta[@property="og:site_name"]/@content').get()
+    if not name:
+        name = response.xpath("normalize-space(//title)").get()
+    return name.strip() if name and name.strip() else None
+
+
 class SiteVisitMixin:
     crawler: Crawler
 
@@ -107,6 +115,8 @@ class SiteVisitMixin:
         if isinstance(response, TextResponse):
             self._take_contacts(response, visit)
             if visit.pages_read == 1:
+                if visit.lead.display_name is None:
+                    visit.lead.display_name = site_name(response)
                 self._plan_pages(response, visit)
         yield from self._next_page(visit)
 

@@ -73,6 +73,9 @@ class LeadRow(Base):
     last_seen: Mapped[datetime]
     times_seen: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime]
+    # How the enrichment steps went ({"site": "failed: http_503", "mx": "retry: dns-timeout"}):
+    # what `leadcrawler enrich --retry-failed` picks up.
+    enrichment: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     __table_args__ = (Index("ix_leads_priority", "tier", "score", "last_seen"),)
 

@@ -77,6 +77,15 @@ class LeadFilter:
     since: datetime | None = None  # last seen at or after
 
 
+@dataclass(frozen=True, slots=True)
+class SiteRetry:
+    uid: str
+    website: str
+
+
+RETRYABLE_MX = frozenset({"dns-timeout", "dns-error"})
+
+
 @dataclass(slots=True)
 class RebuildResult:
     leads_before: int = 0
@@ -183,6 +192,7 @@ class LeadStore:
                 last_seen=seen_at,
                 times_seen=1,
                 updated_at=utcnow(),
+                enrichment=dict(lead.enrichment),
             )
             session.add(row)
             session.flush()
@@ -195,6 +205,8 @@ class LeadStore:
             row.last_seen = max(as_utc(row.last_seen), seen_at)
             row.times_seen += 1
             row.updated_at = utcnow()
+            if lead.enrichment:  # the newest outcome of each step wins
+                row.enrichment = {**(row.enrichment or {}), **lead.enrichment}
             result.updated += 1
 
         self._add_keys(session, row.id, lead.identity_keys)
@@ -276,6 +288,7 @@ class LeadStore:
         survivor.first_seen = min(as_utc(survivor.first_seen), as_utc(other.first_seen))
         survivor.last_seen = max(as_utc(survivor.last_seen), as_utc(other.last_seen))
         survivor.times_seen += other.times_seen
+        survivor.enrichment = {**(other.enrichment or {}), **(survivor.enrichment or {})}
         contacts = session.scalars(select(ContactRow).where(ContactRow.lead_id == other_id))
         for contact in contacts.all():
             twin = session.scalar(
@@ -506,6 +519,67 @@ class LeadStore:
                     self._rescore(session, lead_id, rules)
                 done += len(ids)
                 last_id = ids[-1]
+
+    # --- enrichment retries ----------------------------------------------------------
+
+    def site_retries(self, limit: int | None = None, batch_size: int = 500) -> list[SiteRetry]:
+        """Leads whose website visit failed, oldest first (keyset pages: bounded memory)."""
+        found: list[SiteRetry] = []
+        last_id = 0
+        while limit is None or len(found) < limit:
+            with self.sessions() as session:
+                rows = session.execute(
+                    select(LeadRow.id, LeadRow.uid, LeadRow.website, LeadRow.enrichment)
+                    .where(LeadRow.id > last_id, LeadRow.website.is_not(None))
+                    .order_by(LeadRow.id)
+                    .limit(batch_size)
+                ).all()
+            if not rows:
+                break
+            last_id = rows[-1][0]
+            for _id, uid, website, enrichment in rows:
+                if str((enrichment or {}).get("site", "")).startswith("failed"):
+                    found.append(SiteRetry(uid=uid, website=website))
+        return found[:limit] if limit is not None else found
+
+    def emails_needing_mx(self) -> dict[str, list[int]]:
+        """E-mail domain -> ids of the contacts whose MX check could not be answered."""
+        pending: dict[str, list[int]] = {}
+        with self.sessions() as session:
+            rows = session.execute(
+                select(ContactRow.id, ContactRow.value, ContactRow.details).where(
+                    ContactRow.kind == ContactKind.EMAIL.value
+                )
+            )
+            for contact_id, value, details in rows:
+                if (details or {}).get("mx_status") in RETRYABLE_MX and "@" in value:
+                    pending.setdefault(value.rsplit("@", 1)[1], []).append(contact_id)
+        return pending
+
+    def record_mx(
+        self, facts: dict[int, dict[str, Any]], retry: set[int], rules: Rules | None
+    ) -> int:
+        """Store new MX facts per contact id (``retry``: ids still unanswered).
+
+        Updates each touched lead's ``enrichment["mx"]`` and score; returns how many
+        leads were touched.
+        """
+        with self.sessions.begin() as session:
+            unanswered: dict[int, bool] = {}
+            for contact_id, new in facts.items():
+                contact = session.get(ContactRow, contact_id)
+                if contact is None:
+                    continue
+                contact.details = {**(contact.details or {}), **new}
+                lead_unanswered = unanswered.get(contact.lead_id, False)
+                unanswered[contact.lead_id] = lead_unanswered or contact_id in retry
+            for lead_id, still in unanswered.items():
+                row = session.get_one(LeadRow, lead_id)
+                status = "retry: dns" if still else "ok"
+                row.enrichment = {**(row.enrichment or {}), "mx": status}
+                if rules is not None:
+                    self._rescore(session, lead_id, rules)
+            return len(unanswered)
 
     # --- reads -----------------------------------------------------------------------
 
