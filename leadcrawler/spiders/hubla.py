@@ -1,0 +1,87 @@
+"""Hubla: producers behind ``pay.hub.la/<id>`` checkouts and ``hub.la/g/<id>`` group pages.
+
+``scrapy crawl hubla -a urls=https://pay.hub.la/pNvftlqYLpsT2RlpwLID`` (or ``-a urls_file=``),
+or ``scrapy crawl hubla [-a limit=N]`` to drain pending Hubla URLs from the frontier.
+
+Hubla's public pages are a Next.js application (see the platforms reference), so the page
+state is read as well as the markup. Each field comes from the first rung that has it
+(:func:`leadcrawler.extract.read_product_page`):
+
+1. ``meta``/``jsonld``: ``og:*``/``twitter:*`` meta and JSON-LD (product, price, a seller
+   named in the description);
+2. ``next_data``/``next_flight`` (and the Nuxt formats, should Hubla move): the embedded
+   page state, searched by what its keys mean: the seller's name, its Firebase-style
+   28-character id, the product, the price, and the seller's support e-mail, WhatsApp and
+   social profiles (``method="embedded_json"``);
+3. ``text``: "Vendido por X", "Produtor: X", "Criado por X", the BRL price, the ``<h1>``,
+   and ``mailto:``/WhatsApp links in the page's content (never in the header, footer or
+   forms);
+4. ``render``: when rungs 1-3 name nobody, the page is requested once more rendered by
+   the browser and read again (its fields then count under ``render``).
+
+A lead whose page state gives the producer's own site is handed to the site visit, which
+reads that site's contact pages.
+
+Stats: ``hubla/extract/<rung>/<field>`` (fields: producer, legal_name, product, price,
+seller_id, cnpj, website; contacts by kind: email, whatsapp, phone, social),
+``hubla/extract/bad_state/<rung>`` for a state script that no longer parses, and
+``hubla/extract/no_lead`` for a page that names nobody. A rung that stops producing is
+the first sign that Hubla changed its pages. Hubla's own addresses (any ``hub.la``
+domain, anything naming Hubla) and the buyer's form are never taken.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from scrapy.http import Request, Response, TextResponse
+
+from leadcrawler.extract import read_product_page
+from leadcrawler.items import Lead
+from leadcrawler.spiders.base import PlatformSpider
+
+logger = logging.getLogger(__name__)
+
+SELLER_ID_RE = re.compile(r"[A-Za-z0-9]{28}")  # a Firebase Auth uid
+
+
+class HublaSpider(PlatformSpider):
+    name = "hubla"
+    platform_key = "hubla"
+    # Page-state formats in the order tried: Next.js pages router, then app router.
+    states: ClassVar[tuple[str, ...]] = ("next_data", "next_flight", "nuxt_data", "window_nuxt")
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Lead | Request]:
+        self.page_done(response)
+        if not isinstance(response, TextResponse):
+            self._inc("extract/not_html")
+            return
+        if self.platform.product_id(response.url) is None:
+            # Redirected away from the product (a login wall, the home page).
+            self._inc("extract/not_a_product_page")
+            logger.info("Not a Hubla product page after redirects: %s", response.url)
+            return
+        page = read_product_page(response, states=self.states, seller_id=SELLER_ID_RE)
+        for rung, found in page.found():
+            self._inc(f"extract/{self.rung(response, rung)}/{found}")
+        for rung in page.bad_states:
+            self._inc(f"extract/bad_state/{rung}")
+        lead = page.lead(
+            platform=self.platform_key,
+            spider=self.name,
+            url=response.url,
+            checkout_url=self.platform.checkout_url(response.url),
+        )
+        if lead is None:
+            rendered = self.render_again(response)
+            if rendered is not None:
+                yield rendered
+                return
+            self._inc("extract/no_lead")
+            logger.info("No producer found on %s", response.url)
+            return
+        # A producer's own site (from the page state) is read for more contacts.
+        yield from self.visit_site(lead)
