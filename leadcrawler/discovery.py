@@ -37,7 +37,12 @@ class SearxngEngine:
 
     def request(self, query: str, page: int) -> Request:
         params = urlencode({"q": query, "format": "json", "pageno": page})
-        return Request(f"{self.base_url}/search?{params}")
+        # The operator's own instance, used as an API: it may live on 127.0.0.1, and its
+        # robots.txt (meant for crawlers of its result pages) does not apply to its owner.
+        return Request(
+            f"{self.base_url}/search?{params}",
+            meta={"ssrf_allow": True, "dont_obey_robotstxt": True},
+        )
 
     def parse(self, response: Response) -> SerpPage:
         if response.status == 403:
@@ -70,6 +75,7 @@ class BraveEngine:
         return Request(
             f"{self.endpoint}?{params}",
             headers={"X-Subscription-Token": self.api_key, "Accept": "application/json"},
+            meta={"dont_obey_robotstxt": True},  # a keyed API, not a crawled site
         )
 
     def parse(self, response: Response) -> SerpPage:
