@@ -28,10 +28,12 @@ from typing import IO, Any
 
 import phonenumbers
 
+from leadcrawler.identity import social_key
+
 COLUMNS = (
     "lead_id", "name", "email", "emails", "email_status", "phone", "phones", "whatsapp",
-    "instagram", "website", "domain", "platforms", "offers", "source_urls", "score", "tier",
-    "score_reasons", "first_seen", "last_seen",
+    "instagram", "website", "domain", "platforms", "offers", "source_urls", "presence", "score",
+    "tier", "score_reasons", "first_seen", "last_seen",
 )  # fmt: skip
 MULTI_SEPARATOR = " | "
 FORMULA_TRIGGERS = ("=", "+", "-", "@")
@@ -94,6 +96,48 @@ def _phone_rank(contact: dict[str, Any]) -> int:
     return 0 if details.get("whatsapp_capable") else 1
 
 
+def presence(lead: dict[str, Any]) -> dict[str, Any]:
+    """Where the producer is present: networks, own domain (and whether it takes mail),
+    platforms and offers seen."""
+    contacts = lead["contacts"]
+    networks = sorted(
+        {
+            key.split(":", 1)[1].split("/", 1)[0].removesuffix(".com").removesuffix(".ee")
+            for c in _valid(contacts, "social")
+            if (key := social_key(c["value"]))
+        }
+    )
+    domain = lead["domain"]
+    checked = [
+        c["details"] or {}
+        for c in _valid(contacts, "email")
+        if domain and c["value"].endswith("@" + domain) and (c["details"] or {}).get("mx_status")
+    ]
+    mail = (
+        any(d["mx_status"] == "valid-mx" or d.get("a_fallback") for d in checked)
+        if checked
+        else None
+    )
+    return {
+        "networks": networks,
+        "own_domain": domain,
+        "own_domain_mail": mail,  # None: no e-mail on it was checked
+        "platforms": len({o["platform"] for o in lead["offers"]}),
+        "offers": len(lead["offers"]),
+    }
+
+
+def presence_text(summary: dict[str, Any]) -> str:
+    parts = [", ".join(summary["networks"]) or "no social"]
+    if summary["own_domain"]:
+        mail = {True: "mail ok", False: "no mail", None: "mail unchecked"}
+        parts.append(f"{summary['own_domain']} ({mail[summary['own_domain_mail']]})")
+    else:
+        parts.append("no own domain")
+    parts.append(f"{summary['platforms']} platform(s), {summary['offers']} offer(s)")
+    return " · ".join(parts)
+
+
 def lead_record(lead: dict[str, Any], phone_format: str = "e164") -> dict[str, Any]:
     """The export's view of one lead (lists stay lists; CSV joins them)."""
     contacts = lead["contacts"]
@@ -132,6 +176,7 @@ def lead_record(lead: dict[str, Any], phone_format: str = "e164") -> dict[str, A
             for o in lead["offers"]
         ],
         "source_urls": list(lead["source_urls"]),
+        "presence": presence(lead),
         "score": lead["score"],
         "tier": lead["tier"] or "",
         "score_reasons": dict(lead["score_reasons"] or {}),
@@ -161,6 +206,8 @@ def csv_cells(record: dict[str, Any]) -> list[str]:
                 )
                 for o in value
             ]
+        elif column == "presence":
+            value = presence_text(value)
         elif column == "score_reasons":
             value = [f"{name} {points:+d}" for name, points in value.items()]
         if isinstance(value, list):

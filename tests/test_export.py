@@ -204,3 +204,22 @@ def test_bad_arguments_are_clear(base: str, tmp_path: Path, capsys) -> None:  # 
         )
     assert "expected a date" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_presence_summary(base: str, tmp_path: Path) -> None:
+    out = tmp_path / "leads.jsonl"
+    main(["export", "-o", str(out), "--format", "jsonl", "--database-url", base])
+    zelia = json.loads(out.read_text("utf-8").splitlines()[0])
+    assert zelia["presence"] == {
+        "networks": ["instagram"],
+        "own_domain": "zelia.com.br",
+        "own_domain_mail": None,  # no MX check ran for her e-mails
+        "platforms": 1,
+        "offers": 1,
+    }
+    csv_out = tmp_path / "leads.csv"
+    main(["export", "-o", str(csv_out), "--database-url", base])
+    assert (
+        read_csv(csv_out)[0]["presence"]
+        == "instagram · zelia.com.br (mail unchecked) · 1 platform(s), 1 offer(s)"
+    )
