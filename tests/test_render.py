@@ -86,3 +86,16 @@ def test_pages_that_need_no_browser_never_start_one(run_crawl, sqlite_url: str) 
     result = run_crawl("kiwify", sqlite_url, "urls=https://pay.kiwify.com.br/Fn8kQ2z")
     assert result.returncode == 0
     assert "playwright/browser_count" not in result.log
+
+
+def test_js_only_pages_on_hubla_and_hotmart_are_rendered(
+    chromium: str, run_crawl, sqlite_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    hubla = run_crawl("hubla", sqlite_url, "urls=https://pay.hub.la/JsRenderHubla2026abc")
+    assert hubla.returncode == 0, hubla.log[-3000:]
+    assert "'hubla/extract/render/requested': 1" in hubla.log
+    hotmart = run_crawl("hotmart", sqlite_url, "urls=https://pay.hotmart.com/R20261125Z")
+    assert hotmart.returncode == 0, hotmart.log[-3000:]
+    assert "'hotmart/extract/render/requested': 1" in hotmart.log
+    names = {lead["name"] for lead in leads(sqlite_url)}
+    assert names == {"Oficina de Ukulele do Beto", "Grande Mestra Lívia Prates"}
