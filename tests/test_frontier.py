@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from leadcrawler.items import DiscoveredUrl
 from leadcrawler.storage.frontier import FrontierStore, Outcome
+from leadcrawler.storage.models import FrontierUrl
 from leadcrawler.storage.store import open_store
 from tests.chain import run_chain
 from tests.factories import T0
@@ -104,4 +105,23 @@ def test_a_spider_without_urls_drains_its_platform_frontier(run_crawl, sqlite_ur
     again = run_crawl("kiwify", sqlite_url)
     assert again.returncode == 0
     assert "Took 0 pending Kiwify URL(s)" in again.log  # nothing loops on done or dead pages
+    store.engine.dispose()
+
+
+def test_urls_of_a_domain_whose_circuit_opened_stay_pending(run_crawl, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    store = frontier(sqlite_url)
+    failing = [f"https://pay.kiwify.com.br/Err500{c}" for c in "abcdefgh"]
+    store.add([found(u, i) for i, u in enumerate(failing)])
+    result = run_crawl(
+        "kiwify", sqlite_url, "-sCONCURRENT_REQUESTS_PER_DOMAIN=1", "-sCIRCUIT_BREAKER_COOLDOWN=600"
+    )
+    assert result.returncode == 0, result.log[-3000:]
+    assert "'leadcrawler/circuit_breaker/opened': 1" in result.log
+    with store.sessions() as session:
+        rows = session.query(FrontierUrl).all()
+    assert {row.status for row in rows} == {"pending"}  # nothing given up on a paused domain
+    tried = [row for row in rows if row.attempts == 1]
+    deferred = [row for row in rows if row.attempts == 0]
+    assert tried and deferred  # the circuit opened part-way: the rest were never tried
+    assert all(row.last_attempt_at is None for row in deferred)  # claimable by the next run
     store.engine.dispose()
