@@ -24,22 +24,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from leadcrawler.browser import render_settings
 from leadcrawler.exceptions import DeferredRequest
-from leadcrawler.platforms import Platform, canonical_platform_url, load_platforms
-from leadcrawler.spiders.sitevisit import SiteVisitMixin
+from leadcrawler.extract import read_product_page
+from leadcrawler.items import Lead, Offer, Sighting
+from leadcrawler.platforms import (
+    Platform,
+    canonical_platform_url,
+    load_platforms,
+    platform_for_url,
+)
+from leadcrawler.spiders.sitevisit import SiteVisitMixin, site_name
 from leadcrawler.storage.frontier import FrontierStore, Outcome
 from leadcrawler.storage.store import open_store
 
@@ -173,6 +181,35 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
             dont_filter=True,
         )
 
+    def parse_sales_site(self, response: TextResponse) -> Iterator[Any]:
+        """A short link that landed on the producer's own sales page: a lead for that site."""
+        redirects = response.meta.get("redirect_urls", [])
+        links = [u for u in redirects if self.platform.product_id(u)]
+        self._inc("extract/sales_site")
+        lead = Lead(
+            sighting=Sighting(source=self.platform_key, url=response.url, spider=self.name),
+            display_name=site_name(response),
+            website=response.url,
+            offers=[
+                Offer(platform=self.platform_key, checkout_url=self.platform.checkout_url(u))
+                for u in links[:1]
+            ],
+        )
+        # The sales page is the producer's own site: read it and its contact pages.
+        yield from self.visit_site(lead, response)
+
+    def lead_or_render(self, lead: Lead | None, response: Response) -> Iterator[Any]:
+        """The lead (after its site visit); with none, the browser rung or ``no_lead``."""
+        if lead is not None:
+            yield from self.visit_site(lead)
+            return
+        rendered = self.render_again(response)
+        if rendered is not None:
+            yield rendered
+            return
+        self._inc("extract/no_lead")
+        logger.info("No producer found on %s", response.url)
+
     @staticmethod
     def rung(response: Response, rung: str) -> str:
         """Fields found on a rendered page count under the ``render`` rung."""
@@ -226,3 +263,44 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
     def _inc(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"{self.platform_key}/{key}", count)
+
+
+class StatePageSpider(PlatformSpider):
+    """A platform whose pages are JS applications: meta/JSON-LD, page state, text, browser.
+
+    Subclasses name the page-state formats to try (``states``) and the shape of a seller
+    id (``seller_id``); :func:`leadcrawler.extract.read_product_page` does the reading.
+    """
+
+    states: ClassVar[tuple[str, ...]]
+    seller_id: ClassVar[re.Pattern[str]]
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        self.page_done(response)
+        if not isinstance(response, TextResponse):
+            self._inc("extract/not_html")
+            return
+        if self.platform.product_id(response.url) is None:
+            yield from self.parse_elsewhere(response)
+            return
+        page = read_product_page(response, states=self.states, seller_id=self.seller_id)
+        for rung, found in page.found():
+            self._inc(f"extract/{self.rung(response, rung)}/{found}")
+        for rung in page.bad_states:
+            self._inc(f"extract/bad_state/{rung}")
+        lead = page.lead(
+            platform=self.platform_key,
+            spider=self.name,
+            url=response.url,
+            checkout_url=self.platform.checkout_url(response.url),
+        )
+        # A producer's own site (from the page state) is read for more contacts.
+        yield from self.lead_or_render(lead, response)
+
+    def parse_elsewhere(self, response: TextResponse) -> Iterator[Any]:
+        """Redirected away from the product: its own sales site, or a login wall."""
+        if platform_for_url(response.url) is None:
+            yield from self.parse_sales_site(response)
+            return
+        self._inc("extract/not_a_product_page")
+        logger.info("Not a %s product page after redirects: %s", self.platform.name, response.url)

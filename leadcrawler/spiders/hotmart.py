@@ -33,78 +33,18 @@ naming Hotmart) and the buyer's form are never taken.
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from scrapy.http import Request, Response, TextResponse
-
-from leadcrawler.extract import meta, read_product_page
-from leadcrawler.items import Lead, Offer, Sighting
-from leadcrawler.platforms import platform_for_url
-from leadcrawler.spiders.base import PlatformSpider
-
-logger = logging.getLogger(__name__)
+from leadcrawler.spiders.base import StatePageSpider
 
 # A producer's id in Hotmart's state: its ucode (a UUID) or its numeric user id.
 SELLER_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,63}")
 
 
-class HotmartSpider(PlatformSpider):
+class HotmartSpider(StatePageSpider):
     name = "hotmart"
     platform_key = "hotmart"
     # Page-state formats in the order tried: Nuxt 3, Nuxt 2, then Next.js.
     states: ClassVar[tuple[str, ...]] = ("nuxt_data", "window_nuxt", "next_data", "next_flight")
-
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[Lead | Request]:
-        self.page_done(response)
-        if not isinstance(response, TextResponse):
-            self._inc("extract/not_html")
-            return
-        if self.platform.product_id(response.url) is None:
-            if platform_for_url(response.url) is None:
-                # A go.hotmart.com link that redirected to the producer's own sales page.
-                yield from self.parse_sales_site(response)
-            else:
-                self._inc("extract/not_a_product_page")
-                logger.info("Not a Hotmart product page after redirects: %s", response.url)
-            return
-        page = read_product_page(response, states=self.states, seller_id=SELLER_ID_RE)
-        for rung, found in page.found():
-            self._inc(f"extract/{self.rung(response, rung)}/{found}")
-        for rung in page.bad_states:
-            self._inc(f"extract/bad_state/{rung}")
-        lead = page.lead(
-            platform=self.platform_key,
-            spider=self.name,
-            url=response.url,
-            checkout_url=self.platform.checkout_url(response.url),
-        )
-        if lead is None:
-            rendered = self.render_again(response)
-            if rendered is not None:
-                yield rendered
-                return
-            self._inc("extract/no_lead")
-            logger.info("No producer found on %s", response.url)
-            return
-        # A producer's own site (from the page state) is read for more contacts.
-        yield from self.visit_site(lead)
-
-    def parse_sales_site(self, response: TextResponse) -> Iterator[Lead | Request]:
-        redirects = response.meta.get("redirect_urls", [])
-        links = [u for u in redirects if self.platform.product_id(u)]
-        name = meta(response, "og:site_name") or response.xpath("normalize-space(//title)").get()
-        self._inc("extract/sales_site")
-        lead = Lead(
-            sighting=Sighting(source=self.platform_key, url=response.url, spider=self.name),
-            display_name=name or None,
-            website=response.url,
-            offers=[
-                Offer(platform=self.platform_key, checkout_url=self.platform.checkout_url(u))
-                for u in links[:1]
-            ],
-        )
-        # The sales page is the producer's own site: read it and its contact pages.
-        yield from self.visit_site(lead, response)
+    seller_id: ClassVar[re.Pattern[str]] = SELLER_ID_RE

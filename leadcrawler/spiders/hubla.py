@@ -32,56 +32,17 @@ domain, anything naming Hubla) and the buyer's form are never taken.
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from scrapy.http import Request, Response, TextResponse
-
-from leadcrawler.extract import read_product_page
-from leadcrawler.items import Lead
-from leadcrawler.spiders.base import PlatformSpider
-
-logger = logging.getLogger(__name__)
+from leadcrawler.spiders.base import StatePageSpider
 
 SELLER_ID_RE = re.compile(r"[A-Za-z0-9]{28}")  # a Firebase Auth uid
 
 
-class HublaSpider(PlatformSpider):
+class HublaSpider(StatePageSpider):
     name = "hubla"
     platform_key = "hubla"
     # Page-state formats in the order tried: Next.js pages router, then app router.
     states: ClassVar[tuple[str, ...]] = ("next_data", "next_flight", "nuxt_data", "window_nuxt")
-
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[Lead | Request]:
-        self.page_done(response)
-        if not isinstance(response, TextResponse):
-            self._inc("extract/not_html")
-            return
-        if self.platform.product_id(response.url) is None:
-            # Redirected away from the product (a login wall, the home page).
-            self._inc("extract/not_a_product_page")
-            logger.info("Not a Hubla product page after redirects: %s", response.url)
-            return
-        page = read_product_page(response, states=self.states, seller_id=SELLER_ID_RE)
-        for rung, found in page.found():
-            self._inc(f"extract/{self.rung(response, rung)}/{found}")
-        for rung in page.bad_states:
-            self._inc(f"extract/bad_state/{rung}")
-        lead = page.lead(
-            platform=self.platform_key,
-            spider=self.name,
-            url=response.url,
-            checkout_url=self.platform.checkout_url(response.url),
-        )
-        if lead is None:
-            rendered = self.render_again(response)
-            if rendered is not None:
-                yield rendered
-                return
-            self._inc("extract/no_lead")
-            logger.info("No producer found on %s", response.url)
-            return
-        # A producer's own site (from the page state) is read for more contacts.
-        yield from self.visit_site(lead)
+    seller_id: ClassVar[re.Pattern[str]] = SELLER_ID_RE

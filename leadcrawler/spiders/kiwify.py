@@ -61,12 +61,7 @@ class KiwifySpider(PlatformSpider):
         producer = fields.get("producer", (None, None))[1]
         seller = fields.get("seller", (None, None))[1]
         if not producer and not seller:
-            rendered = self.render_again(response)
-            if rendered is not None:
-                yield rendered
-                return
-            self._inc("extract/no_lead")
-            self.logger.info("No producer found on %s", response.url)
+            yield from self.lead_or_render(None, response)
             return
         yield Lead(
             sighting=Sighting(source="kiwify", url=response.url, spider=self.name),
@@ -123,20 +118,3 @@ class KiwifySpider(PlatformSpider):
         if "product" not in found:
             put("product", "text", response.xpath("normalize-space(//h1)").get())
         return found
-
-    def parse_sales_site(self, response: TextResponse) -> Iterator[Lead | Request]:
-        redirects = response.meta.get("redirect_urls", [])
-        short_links = [u for u in redirects if self.platform.product_id(u)]
-        name = meta(response, "og:site_name") or response.xpath("normalize-space(//title)").get()
-        self._inc("extract/sales_site")
-        lead = Lead(
-            sighting=Sighting(source="kiwify", url=response.url, spider=self.name),
-            display_name=name or None,
-            website=response.url,
-            offers=[
-                Offer(platform="kiwify", checkout_url=self.platform.checkout_url(u))
-                for u in short_links[:1]
-            ],
-        )
-        # The sales page is the producer's own site: read it and its contact pages.
-        yield from self.visit_site(lead, response)
