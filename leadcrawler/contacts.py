@@ -21,9 +21,16 @@ What counts, and how sure it is (``ContactPoint.method`` / ``certainty``):
   ``Contato:``, whose label goes in ``details["label"]``). Loose text numbers must be valid
   once repaired (:func:`leadcrawler.phones.normalize_phone` with ``repair=True``) and be
   written with a separator, so that order numbers and CPFs are not read as phones.
-- WhatsApp: ``wa.me/<digits>``, ``api.whatsapp.com/send?phone=``,
+- WhatsApp: ``wa.me/<digits>`` (percent-encoded too), ``api.whatsapp.com/send?phone=``,
   ``web.whatsapp.com/send?phone=`` (``wa.me``, certain). Group invites
   (``chat.whatsapp.com/<code>``) are nobody's number and are left out.
+- JSON-LD (``<script type="application/ld+json">``, lists and ``@graph`` flattened): the
+  ``email``, ``telephone`` (validated like text numbers; a WhatsApp link is one),
+  ``sameAs`` profiles and ``contactPoint`` entries of a top-level ``Organization``,
+  ``LocalBusiness`` or ``Person`` (and their subtypes) are taken (``jsonld``, certain)
+  under the same rules as links. Nested nodes (a Product's ``brand``, a WebSite's
+  ``creator``), a node whose ``url`` is another site or a platform, and values the page
+  credits to its web agency are not.
 - social: profile links (``link``, certain) of Instagram, YouTube, TikTok, Facebook,
   LinkedIn, Telegram, X/Twitter and Linktree (``details["link_hub"]``: a page of more
   links), with ``details["network"]`` and ``details["handle"]``. Posts, reels, videos,
@@ -35,11 +42,15 @@ own social handles), and whatever sits in a web agency's credit ("Desenvolvido p
 "Site por", "by <agency>"...). What was left out is counted in ``PageContacts.rejected``
 by reason (no values: they may be personal data).
 
+A legal name is taken next to a CNPJ in the same line, or alone on the line above it in
+the same paragraph (``Ana Doces Ltda<br>CNPJ: ...``).
+
 Reads no settings; the caller gives the phone region (``NORMALIZE_DEFAULT_REGION``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -295,6 +306,18 @@ _X_RESERVED = frozenset(
         "notifications", "settings", "login", "signup", "tos", "privacy", "compose", "widgets",
     }
 )  # fmt: skip
+# Linktree's own pages (sign-up, legal, help, marketing, reports): never a user's hub.
+_LINKTREE_RESERVED = frozenset(
+    {
+        "s", "register", "signup", "sign-up", "join", "login", "log-in", "logout", "auth",
+        "admin", "account", "dashboard", "settings", "privacy", "terms", "legal", "cookies",
+        "cookie-notice", "security", "trust-center", "report", "help", "support", "contact",
+        "about", "careers", "press", "blog", "marketplace", "discover", "explore", "features",
+        "pricing", "plans", "templates", "examples", "creators", "enterprise", "partners",
+        "developers", "api", "app", "download", "products", "solutions", "resources",
+        "community", "learn", "guides", "status", "accessibility", "link-in-bio",
+    }
+)  # fmt: skip
 _NETWORK_HOSTS = {
     "instagram.com": "instagram",
     "instagr.am": "instagram",
@@ -364,7 +387,8 @@ def _profile_path(network: str, segments: list[str], query: dict[str, list[str]]
         ok = len(segments) == 1 and lowered not in _X_RESERVED
         return first if ok and re.fullmatch(r"\w{1,15}", first, re.ASCII) else None
     if network == "linktree":
-        return first if len(segments) == 1 and re.fullmatch(r"[\w.-]{1,60}", first) else None
+        ok = len(segments) == 1 and lowered not in _LINKTREE_RESERVED
+        return first if ok and re.fullmatch(r"[\w.-]{1,60}", first) else None
     return None
 
 
@@ -376,7 +400,8 @@ def social_profile(url: str) -> SocialProfile | None:
     ``youtu.be`` no; ``tiktok.com/@ana`` yes, its videos no; ``facebook.com/<page>`` and
     ``profile.php?id=`` yes, ``sharer.php`` and posts no; ``linkedin.com/in|company/<x>``;
     ``t.me/<handle>`` (not ``joinchat`` or ``+invite``); ``x.com``/``twitter.com/<handle>``
-    (not ``intent``/``share``/``status``); ``linktr.ee/<handle>`` (a link hub).
+    (not ``intent``/``share``/``status``); ``linktr.ee/<handle>`` (a link hub; not
+    Linktree's own ``/register``, ``/privacy``, ``/s/...``, ``/login``, ``/pricing``...).
     """
     try:
         parts = urlsplit(strip_invisible(url).strip())
@@ -496,8 +521,10 @@ class _Credits:
     """What a web agency's credit covers: whole elements, and text cut at an offset."""
 
     elements: set[Any] = field(default_factory=set)
-    text_cut: dict[int, int] = field(default_factory=dict)  # id(elem) -> offset in .text
-    tail_cut: dict[int, int] = field(default_factory=dict)  # id(elem) -> offset in .tail
+    # Keyed by the element itself, not id(): lxml makes a new proxy (with a new id) for a
+    # node nobody holds, so only a held reference finds the same node again.
+    text_cut: dict[Any, int] = field(default_factory=dict)  # elem -> offset in .text
+    tail_cut: dict[Any, int] = field(default_factory=dict)  # elem -> offset in .tail
 
     def covers(self, elem: Any) -> bool:
         return any(node in self.elements for node in (elem, *elem.iterancestors()))
@@ -509,7 +536,7 @@ def _line_after(siblings: Iterator[Any], credits: _Credits) -> None:
         if _is_block(sibling):
             return
         credits.elements.add(sibling)
-        credits.tail_cut[id(sibling)] = 0
+        credits.tail_cut[sibling] = 0
 
 
 def _find_credits(root: Any) -> _Credits:
@@ -540,28 +567,59 @@ def _find_credits(root: Any) -> _Credits:
             # Folding keeps offsets for Latin text; cut a little early rather than late.
             start = max(0, min(match.start(), len(text)))
             if kind == "text":
-                credits.text_cut[id(elem)] = start
+                credits.text_cut[elem] = start
                 _line_after(iter(elem), credits)
                 if not _is_block(elem):  # <a>Site por X</a>, <small>...: the rest of the line
                     credits.elements.add(elem)
-                    credits.tail_cut[id(elem)] = 0
+                    credits.tail_cut[elem] = 0
                     _line_after(elem.itersiblings(), credits)
             else:
-                credits.tail_cut[id(elem)] = start
+                credits.tail_cut[elem] = start
                 _line_after(elem.itersiblings(), credits)
     return credits
 
 
-def _blocks(root: Any, credits: _Credits) -> list[str]:
-    """The visible text, one string per block, without the agency credits."""
-    blocks: list[str] = []
-    parts: list[str] = []
+def _credit_texts(root: Any, credits: _Credits) -> list[str]:
+    """The visible text the agency credits cover."""
+    texts: list[str] = []
+    for elem in root.iter():
+        if not isinstance(elem.tag, str) or elem.tag in _HIDDEN_TAGS:
+            continue
+        cut = credits.text_cut.get(elem)
+        if elem in credits.elements and not any(
+            a in credits.elements for a in elem.iterancestors()
+        ):
+            pieces = list(elem.itertext())
+            if cut is not None and elem.text and pieces:
+                pieces[0] = pieces[0][cut:]  # the text before the credit is not the agency's
+            texts.append(" ".join(pieces))
+        elif cut is not None and elem.text:
+            texts.append(elem.text[cut:])
+        cut = credits.tail_cut.get(elem)
+        if cut is not None and elem.tail:
+            texts.append(elem.tail[cut:])
+    return texts
 
-    def flush() -> None:
+
+def _blocks(root: Any, credits: _Credits) -> list[tuple[str, bool]]:
+    """The visible text, one string per block, without the agency credits.
+
+    With each block: whether only ``<br>`` separates it from the block before (the next
+    line of one paragraph, not another paragraph).
+    """
+    blocks: list[tuple[str, bool]] = []
+    parts: list[str] = []
+    br_only = False  # the boundaries since the last block were all <br>
+
+    def flush(by_br: bool = False) -> None:
+        nonlocal br_only
         text = " ".join("".join(parts).split())
         parts.clear()
         if text:
-            blocks.append(text)
+            blocks.append((text, br_only))
+            br_only = by_br
+        else:
+            br_only = br_only and by_br
 
     def add(text: str | None, cut: int | None) -> None:
         if text:
@@ -570,22 +628,106 @@ def _blocks(root: Any, credits: _Credits) -> list[str]:
     walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
     for event, elem in walker:
         if event in ("comment", "pi"):
-            add(elem.tail, credits.tail_cut.get(id(elem)))
+            add(elem.tail, credits.tail_cut.get(elem))
             continue
         if event == "start":
             if _is_block(elem):
-                flush()
+                flush(elem.tag == "br")
             if elem.tag in _HIDDEN_TAGS or elem in credits.elements:
                 walker.skip_subtree()
                 continue
-            add(elem.text, credits.text_cut.get(id(elem)))
+            add(elem.text, credits.text_cut.get(elem))
         else:
             if _is_block(elem):
-                flush()
+                flush(elem.tag == "br")
             if elem is not root:
-                add(elem.tail, credits.tail_cut.get(id(elem)))
+                add(elem.tail, credits.tail_cut.get(elem))
     flush()
     return blocks
+
+
+# --- JSON-LD -------------------------------------------------------------------------
+
+# schema.org types whose contacts are the page owner's; subtypes by their name's ending.
+_LD_OWNER_TYPES = frozenset(
+    {"Organization", "LocalBusiness", "Person", "Corporation", "ProfessionalService", "NGO"}
+)
+_LD_OWNER_SUFFIXES = ("Organization", "Business", "Store")
+_LD_MAX_NODES = 1_000  # per page: hostile or generated pages can hold huge graphs
+_URI_SCHEME_RE = re.compile(r"^(?:tel|callto):", re.IGNORECASE)
+
+
+def _mailto_addresses(value: str) -> list[str]:
+    """The addresses of a ``mailto:`` link (or of a bare address), without its query."""
+    value = value.strip()
+    if value[:7].lower() == "mailto:":
+        value = value[7:]
+    return [a for a in unquote(value.split("?", 1)[0]).split(",") if a.strip()]
+
+
+def _ld_strings(value: Any) -> list[str]:
+    """A JSON-LD value as strings: ``"x"``, ``["x", "y"]``, ``{"@id": "x"}``."""
+    items = value if isinstance(value, list) else [value]
+    strings: list[str] = []
+    for item in items:
+        if isinstance(item, dict):
+            item = item.get("@id", item.get("@value"))
+        if isinstance(item, str) and item.strip():
+            strings.append(item.strip())
+    return strings
+
+
+def _ld_nodes(value: Any) -> list[dict[str, Any]]:
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _ld_is_owner(node: dict[str, Any]) -> bool:
+    for kind in _ld_strings(node.get("@type")):
+        name = kind.rsplit("/", 1)[-1].rsplit(":", 1)[-1]  # "https://schema.org/Person"
+        if name in _LD_OWNER_TYPES or name.endswith(_LD_OWNER_SUFFIXES):
+            return True
+    return False
+
+
+def _json_ld_nodes(root: Any, credits: _Credits) -> Iterator[dict[str, Any] | None]:
+    """The top-level JSON-LD nodes of the page (lists and ``@graph`` flattened).
+
+    Nested nodes (a WebSite's ``creator``, a Product's ``brand``) are someone else's. None
+    stands for a script that is not JSON.
+    """
+    count = 0
+    for script in root.iter("script"):
+        kind = (script.get("type") or "").split(";", 1)[0].strip().lower()
+        if kind != "application/ld+json" or credits.covers(script):
+            continue
+        raw = (script.text or "").strip()
+        raw = raw.removeprefix("<!--").removesuffix("-->").strip()
+        try:
+            data = json.loads(raw, strict=False)  # strict=False: raw newlines in strings
+        except (ValueError, RecursionError):
+            yield None
+            continue
+        stack = [data]
+        while stack and count < _LD_MAX_NODES:
+            node = stack.pop(0)
+            if isinstance(node, list):
+                stack[:0] = node
+                continue
+            if not isinstance(node, dict):
+                continue
+            count += 1
+            graph = node.get("@graph")
+            if isinstance(graph, (list, dict)):
+                stack[:0] = [graph]
+            yield node
+
+
+def _same_site(url: str, page_url: str) -> bool:
+    def site(value: str) -> str:
+        return registered_domain(value) or (urlsplit(value).hostname or "").lower()
+
+    return site(url) == site(page_url)
 
 
 # --- collecting ----------------------------------------------------------------------
@@ -598,6 +740,8 @@ class _Collector:
     found_at: datetime
     page: PageContacts
     index: dict[tuple[ContactKind, str], int] = field(default_factory=dict)
+    # Values the page gives its web agency (kind, key): never taken from JSON-LD either.
+    credited: frozenset[tuple[ContactKind, str]] = frozenset()
 
     def reject(self, reason: str) -> None:
         self.page.rejected[reason] = self.page.rejected.get(reason, 0) + 1
@@ -620,6 +764,9 @@ class _Collector:
             certainty=certainty,
             details=details or {},
         )
+        if method == "jsonld" and (kind, key) in self.credited:
+            self.reject("credit")
+            return
         position = self.index.get((kind, key))
         if position is None:
             self.index[(kind, key)] = len(self.page.contacts)
@@ -644,7 +791,7 @@ class _Collector:
 
     def phone(self, raw: str, method: str, certainty: Certainty, label: str | None = None) -> None:
         info = normalize_phone(raw, self.region, repair=True)
-        if info is None or (method == "text" and not info.is_valid):
+        if info is None or (method in ("text", "jsonld") and not info.is_valid):
             self.reject("phone/invalid")
             return
         details = {"label": label} if label else None
@@ -653,9 +800,8 @@ class _Collector:
     def link(self, href: str) -> None:
         scheme = href.split(":", 1)[0].lower() if ":" in href else ""
         if scheme == "mailto":
-            for address in unquote(href[7:].split("?", 1)[0]).split(","):
-                if address.strip():
-                    self.email(address, "mailto", Certainty.CERTAIN)
+            for address in _mailto_addresses(href):
+                self.email(address, "mailto", Certainty.CERTAIN)
             return
         if scheme in ("tel", "callto"):
             number = unquote(href.split(":", 1)[1]).strip()
@@ -680,18 +826,21 @@ class _Collector:
             if link not in self.page.platform_links:
                 self.page.platform_links.append(link)
             return
+        self.social(href, "link")
+
+    def social(self, href: str, method: str) -> None:
         profile = social_profile(href)
         if profile is not None:
             details: dict[str, Any] = {"network": profile.network, "handle": profile.handle}
             if profile.link_hub:
                 details["link_hub"] = True
             self.add(
-                ContactKind.SOCIAL, href, profile.url.lower(), "link", Certainty.CERTAIN, details
+                ContactKind.SOCIAL, href, profile.url.lower(), method, Certainty.CERTAIN, details
             )
         elif _network_host(urlsplit(href).hostname or "") in _NETWORK_HOSTS:
             self.reject("social/not_a_profile")
 
-    def whatsapp(self, href: str) -> None:
+    def whatsapp(self, href: str, method: str = "wa.me") -> None:
         text = whatsapp_phone_text(href)
         if text is None:
             host = (urlsplit(href if "://" in href else f"https://{href}").hostname or "").lower()
@@ -701,7 +850,40 @@ class _Collector:
             return
         info = normalize_phone(text, self.region, repair=True)
         key = info.e164 if info else re.sub(r"\D", "", text)
-        self.add(ContactKind.WHATSAPP, href, key, "wa.me", Certainty.CERTAIN)
+        self.add(ContactKind.WHATSAPP, href, key, method, Certainty.CERTAIN)
+
+    def json_ld(self, node: dict[str, Any]) -> None:
+        """The contacts of a JSON-LD Organization, LocalBusiness or Person node."""
+        urls = [*_ld_strings(node.get("url")), *_ld_strings(node.get("@id"))]
+        owner_url = next((u for u in urls if u.lower().startswith(("http://", "https://"))), None)
+        profiles = _ld_strings(node.get("sameAs"))
+        if owner_url is not None:
+            if is_platform_domain(urlsplit(owner_url).hostname or ""):
+                self.reject("jsonld/platform")  # the platform's own schema on its pages
+                return
+            if social_profile(owner_url) is not None:
+                profiles.insert(0, owner_url)
+            elif not _same_site(owner_url, self.url):
+                self.reject("jsonld/other_site")  # someone else: an agency, a partner
+                return
+        points = [node, *_ld_nodes(node.get("contactPoint"))]
+        for point in points:
+            label = next(iter(_ld_strings(point.get("contactType"))), None)
+            for value in _ld_strings(point.get("email")):
+                for address in _mailto_addresses(value):
+                    self.email(address, "jsonld", Certainty.CERTAIN)
+            for value in _ld_strings(point.get("telephone")):
+                if is_whatsapp_link(value):
+                    self.whatsapp(value, "jsonld")
+                else:
+                    number = unquote(_URI_SCHEME_RE.sub("", value.strip())).strip()
+                    if number:
+                        self.phone(number, "jsonld", Certainty.CERTAIN, label)
+        for url in profiles:
+            if is_whatsapp_link(url):
+                self.whatsapp(url, "jsonld")
+            elif url.lower().startswith(("http://", "https://")):
+                self.social(url, "jsonld")
 
     def text_emails(self, block: str) -> str:
         """Take the e-mails in ``block``; return it with them blanked out."""
@@ -739,14 +921,24 @@ class _Collector:
             certainty = Certainty.CERTAIN if label else Certainty.UNCERTAIN
             self.phone(raw, "text", certainty, label.group(1) if label else None)
 
-    def text_cnpjs(self, block: str) -> None:
+    def text_cnpjs(self, block: str, line_above: str = "") -> None:
+        """Take the CNPJs in ``block`` and the legal names next to them.
+
+        ``line_above`` is the line before ``block`` in the same paragraph (a ``<br>``
+        between them): a name alone on it ("Ana Doces Ltda<br>CNPJ: ...") is the CNPJ's.
+        """
+        text = _clean(block)
+        above = _clean(line_above)
         for cnpj, start, end in _cnpj_matches(block):
             if cnpj is None:
                 self.reject("cnpj/check_digits")
                 continue
             if cnpj not in self.page.cnpjs:
                 self.page.cnpjs.append(cnpj)
-            name = _legal_name_near(_clean(block), start, end)
+            name = _legal_name_near(text, start, end)
+            if name is None and above:
+                shift = len(above) + 1
+                name = _legal_name_near(f"{above}\n{text}", start + shift, end + shift)
             if name and name not in self.page.legal_names:
                 self.page.legal_names.append(name)
 
@@ -764,11 +956,14 @@ def extract_page(
     (then ``url`` is required). ``region`` is the country assumed for phone numbers
     written without ``+``; ``found_at`` (default: now, UTC) is stamped on every contact.
     Contacts are unique per kind and value (a ``mailto:`` link and the same address in
-    the text are one contact, the link's), in the order first seen: links first, then text.
+    the text are one contact, the link's), in the order first seen: links first, then
+    JSON-LD, then text.
     """
     root, page_url, base_url = _root_and_urls(source, url)
     page = PageContacts(url=page_url)
     collector = _Collector(page_url, region, found_at or utcnow(), page)
+    # What the agency credits hold, read as if it were the producer's, to know it again.
+    credited = _Collector(page_url, region, collector.found_at, PageContacts(url=page_url))
     credits = _find_credits(root)
     for elem in root.iter():
         if not isinstance(elem.tag, str) or elem.tag in _HIDDEN_TAGS:
@@ -776,6 +971,13 @@ def extract_page(
         if credits.covers(elem):
             if elem.get("href") or elem.get("data-cfemail"):
                 collector.reject("credit")
+                href = elem.get("href") if elem.tag in ("a", "area") else None
+                link = _absolute(base_url, href) if href else None
+                if link:
+                    credited.link(link)
+                decoded = decode_cfemail(elem.get("data-cfemail") or "")
+                if decoded:
+                    credited.email(decoded, "cfemail", Certainty.CERTAIN)
             continue
         encoded = elem.get("data-cfemail")
         if encoded:
@@ -789,11 +991,19 @@ def extract_page(
                 collector.reject("link/bad_url")
             else:
                 collector.link(link)
+    for text in _credit_texts(root, credits):
+        credited.text_phones(credited.text_emails(_clean(text)), "")
+    collector.credited = frozenset(credited.index)
+    for node in _json_ld_nodes(root, credits):
+        if node is None:
+            collector.reject("jsonld/bad_json")
+        elif _ld_is_owner(node):
+            collector.json_ld(node)
     previous = ""
-    for block in _blocks(root, credits):
+    for block, after_br in _blocks(root, credits):
         clean = _clean(block)
         rest = collector.text_emails(clean)
-        collector.text_cnpjs(rest)
+        collector.text_cnpjs(rest, previous if after_br else "")
         collector.text_phones(rest, previous)
         previous = clean
     return page

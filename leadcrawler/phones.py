@@ -300,7 +300,8 @@ def whatsapp_phone_text(value: str) -> str | None:
     """The phone number in a WhatsApp value, as text to give :func:`normalize_phone`.
 
     Links (``wa.me/5511...``, ``api.whatsapp.com/send?phone=55...``, ``whatsapp://send?...``)
-    hold the number in international form without ``+``; it is returned with one. A value
+    hold the number in international form without ``+``; it is returned with one. The
+    number may be percent-encoded (``wa.me/+55%2011%2091234-5678``: it is decoded first). A value
     that is not a link is returned unchanged. None for links with no number: group invites
     (``chat.whatsapp.com/<code>`` is a group, not a person) and ``wa.me/message/<code>``.
     """
@@ -317,12 +318,13 @@ def whatsapp_phone_text(value: str) -> str | None:
     if host in _WHATSAPP_GROUP_HOSTS:
         return None
     if host in ("wa.me", "www.wa.me"):
-        segment = parts.path.strip("/").split("/", 1)[0]
+        # "wa.me/+55%2011%2091234-5678": pages escape the spaces and the plus sign.
+        segment = unquote(parts.path).strip("/").split("/", 1)[0]
         if _WA_ME_NUMBER_RE.match(segment):
             return "+" + re.sub(r"\D", "", segment)
     if host in _WHATSAPP_HOSTS or parts.scheme.lower() == "whatsapp":
         for phone in parse_qs(parts.query).get("phone", []):
-            digits = re.sub(r"\D", "", phone)
+            digits = re.sub(r"\D", "", unquote(phone))  # "%252B55...": escaped twice
             if digits:
                 return "+" + digits
     return None

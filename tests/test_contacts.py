@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -410,6 +411,14 @@ def test_whatsapp_links(href: str) -> None:
     assert (contact.value, contact.method, contact.certainty) == (href, "wa.me", Certainty.CERTAIN)
 
 
+def test_percent_encoded_whatsapp_link() -> None:
+    href = "https://wa.me/+55%2031%2099876-5432"
+    contact = only(f'<a href="{href}">31 99876-5432</a>', ContactKind.WHATSAPP)
+    assert (contact.value, contact.method) == (href, "wa.me")
+    body = f'<a href="{href}">a</a><a href="https://wa.me/5531998765432">b</a>'
+    assert len(values(body, ContactKind.WHATSAPP)) == 1  # the same number
+
+
 def test_whatsapp_links_to_one_number_are_one() -> None:
     body = (
         '<a href="https://wa.me/5511912345678">a</a>'
@@ -504,6 +513,21 @@ def test_social_profiles(url: str, network: str, handle: str, canonical: str | N
         "https://twitter.com/intent/tweet?text=x",
         "https://x.com/share?url=x",
         "https://x.com/anadoces/status/123",
+        # Linktree's own pages, not hubs
+        "https://linktr.ee/register?utm_source=linktree_profile&utm_campaign=anadoces",
+        "https://linktr.ee/privacy",
+        "https://linktr.ee/s/about/trust-center/report/?profile=anadoces",
+        "https://linktr.ee/login",
+        "https://linktr.ee/signup",
+        "https://linktr.ee/Terms",
+        "https://linktr.ee/blog",
+        "https://linktr.ee/help",
+        "https://linktr.ee/marketplace",
+        "https://linktr.ee/discover",
+        "https://linktr.ee/features",
+        "https://linktr.ee/pricing",
+        "https://linktr.ee/templates",
+        "https://linktr.ee/?utm_source=linktree_profile",
         "https://www.instagram.com/kiwify/",  # a platform's own profile
         "https://www.instagram.com/hotmartbr/",
         "https://notinstagram.com/ana",
@@ -633,6 +657,12 @@ def test_credit_keeps_what_is_before_it_on_the_line() -> None:
     assert result.cnpjs == ["11222333000181"]
 
 
+def test_credit_in_the_middle_of_a_text_is_cut() -> None:
+    # The cut is kept for the <p> itself, whatever lxml does with its Python proxies.
+    body = "<footer><p>ana@loja.com.br · Site por Agência X - oi@agencia.com.br</p></footer>"
+    assert values(body, ContactKind.EMAIL) == ["ana@loja.com.br"]
+
+
 def test_credit_element_by_class() -> None:
     body = (
         '<div class="site-credits"><a href="https://instagram.com/agenciax">Agência X</a></div>'
@@ -695,6 +725,200 @@ def test_find_cnpjs(text: str, expected: list[str]) -> None:
 )
 def test_legal_name_next_to_the_cnpj(text: str, name: str | None) -> None:
     assert page(f"<footer><p>{text}</p></footer>").legal_names == ([name] if name else [])
+
+
+@pytest.mark.parametrize(
+    ("html", "name"),
+    [
+        (f"<p>Ana Doces Ltda<br>CNPJ: {VALID_CNPJ}<br>Belo Horizonte/MG</p>", "Ana Doces Ltda"),
+        (f"<p>Razão social: Ana Doces Ltda<br/>CNPJ {VALID_CNPJ}</p>", "Ana Doces Ltda"),
+        (f"<p>Ana Doces Ltda</p><p>CNPJ: {VALID_CNPJ}</p>", None),  # another paragraph
+        (f"<p>Ana Doces Ltda<br>Rua das Flores, 10<br>CNPJ: {VALID_CNPJ}</p>", None),
+        (f"<p>Ana Doces ME<br>Outra Empresa Ltda - CNPJ {VALID_CNPJ}</p>", "Outra Empresa Ltda"),
+    ],
+)
+def test_legal_name_on_the_line_above_the_cnpj(html: str, name: str | None) -> None:
+    result = page(html)
+    assert result.cnpjs == ["11222333000181"]
+    assert result.legal_names == ([name] if name else [])
+
+
+# --- JSON-LD ---------------------------------------------------------------------------
+
+
+def ld(*nodes: object, extra: str = "") -> str:
+    scripts = "".join(
+        f'<script type="application/ld+json">{json.dumps(node)}</script>' for node in nodes
+    )
+    return f"<html><head>{scripts}</head><body>{extra}</body></html>"
+
+
+def ld_contacts(html: str) -> set[tuple[ContactKind, str]]:
+    return {(c.kind, c.value) for c in extract_page(html, URL).contacts}
+
+
+ORGANIZATION = {
+    "@context": "https://schema.org",
+    "@type": "Organization",
+    "name": "Ana Doces",
+    "url": URL,
+    "logo": "https://www.loja.com.br/logo@2x.png",
+    "email": "mailto:Contato@loja.com.br",
+    "telephone": "+55-11-3456-7890",
+    "sameAs": [
+        "https://www.instagram.com/anadoces/",
+        "https://www.youtube.com/@anadoces",
+        "https://www.instagram.com/p/Cx1abc/",  # a post, not a profile
+        "https://linktr.ee/privacy",
+    ],
+}
+
+
+def test_json_ld_organization() -> None:
+    result = extract_page(ld(ORGANIZATION), URL)
+    got = {(c.kind, c.value, c.method, c.certainty) for c in result.contacts}
+    assert got == {
+        (ContactKind.EMAIL, "Contato@loja.com.br", "jsonld", Certainty.CERTAIN),
+        (ContactKind.PHONE, "+55-11-3456-7890", "jsonld", Certainty.CERTAIN),
+        (ContactKind.SOCIAL, "https://www.instagram.com/anadoces/", "jsonld", Certainty.CERTAIN),
+        (ContactKind.SOCIAL, "https://www.youtube.com/@anadoces", "jsonld", Certainty.CERTAIN),
+    }
+    assert result.rejected == {"social/not_a_profile": 2}
+    social = next(c for c in result.contacts if "instagram" in c.value)
+    assert social.details == {"network": "instagram", "handle": "anadoces"}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"@context": "https://schema.org", "@graph": [{"@type": "WebSite"}, ORGANIZATION]},
+        [{"@type": "WebPage"}, ORGANIZATION],
+        {**ORGANIZATION, "@type": "LocalBusiness"},
+        {**ORGANIZATION, "@type": ["Person", "Thing"]},
+        {**ORGANIZATION, "@type": "EducationalOrganization"},
+        {**ORGANIZATION, "@type": "https://schema.org/ProfessionalService"},
+    ],
+)
+def test_json_ld_graphs_lists_and_types(data: object) -> None:
+    kinds = [c.kind for c in extract_page(ld(data), URL).contacts]
+    assert sorted(kinds) == sorted(
+        [ContactKind.EMAIL, ContactKind.PHONE, ContactKind.SOCIAL, ContactKind.SOCIAL]
+    )
+
+
+def test_json_ld_contact_points() -> None:
+    node = {
+        "@type": "Organization",
+        "contactPoint": [
+            {
+                "@type": "ContactPoint",
+                "contactType": "customer service",
+                "telephone": "(11) 3456-7890",
+            },
+            {"@type": "ContactPoint", "email": ["sac@loja.com.br", "imprensa@loja.com.br"]},
+            {"@type": "ContactPoint", "telephone": "https://wa.me/5511912345678"},
+        ],
+    }
+    result = extract_page(ld(node), URL)
+    assert {(c.kind, c.value) for c in result.contacts} == {
+        (ContactKind.PHONE, "(11) 3456-7890"),
+        (ContactKind.EMAIL, "sac@loja.com.br"),
+        (ContactKind.EMAIL, "imprensa@loja.com.br"),
+        (ContactKind.WHATSAPP, "https://wa.me/5511912345678"),
+    }
+    phone = next(c for c in result.contacts if c.kind == ContactKind.PHONE)
+    assert (phone.method, phone.details) == ("jsonld", {"label": "customer service"})
+
+
+def test_json_ld_person_profile_url() -> None:
+    node = {"@type": "Person", "name": "Ana", "url": "https://www.instagram.com/anadoces"}
+    assert ld_contacts(ld(node)) == {(ContactKind.SOCIAL, "https://www.instagram.com/anadoces")}
+
+
+def test_json_ld_loses_to_a_link_and_beats_text() -> None:
+    node = {"@type": "Organization", "email": "contato@loja.com.br", "telephone": "(11) 3456-7890"}
+    body = '<a href="mailto:contato@loja.com.br">e-mail</a><p>Ligue (11) 3456-7890</p>'
+    methods = {c.kind: c.method for c in extract_page(ld(node, extra=body), URL).contacts}
+    assert methods == {ContactKind.EMAIL: "mailto", ContactKind.PHONE: "jsonld"}
+
+
+@pytest.mark.parametrize(
+    ("node", "reason"),
+    [
+        ({"@type": "Organization", "email": "suporte@kiwify.com.br"}, "email/platform"),
+        ({"@type": "Organization", "email": "logo@2x.png"}, "email/file_name"),
+        ({"@type": "Organization", "telephone": "(00) 0000-0000"}, "phone/invalid"),
+        (
+            {"@type": "Organization", "sameAs": "https://www.instagram.com/kiwify/"},
+            "social/not_a_profile",
+        ),
+        (
+            {"@type": "Organization", "url": "https://hub.la", "email": "contato@loja.com.br"},
+            "jsonld/platform",
+        ),
+        (
+            {
+                "@type": "Organization",
+                "url": "https://agencia.com.br/",
+                "email": "oi@agencia.com.br",
+            },
+            "jsonld/other_site",
+        ),
+    ],
+)
+def test_json_ld_filters(node: dict[str, object], reason: str) -> None:
+    result = extract_page(ld(node), URL)
+    assert result.contacts == []
+    assert result.rejected == {reason: 1}
+
+
+def test_json_ld_does_not_take_the_agency_credit() -> None:
+    node = {
+        "@type": "Organization",
+        "url": URL,
+        "email": ["contato@loja.com.br", "oi@agenciaweb.com.br"],
+        "telephone": "(11) 3333-4444",
+        "sameAs": ["https://www.instagram.com/agenciaweb/"],
+    }
+    credit = (
+        "<footer><p>Site desenvolvido por <a href='https://www.instagram.com/agenciaweb/'>"
+        "Agência Web</a> - oi@agenciaweb.com.br - (11) 3333-4444</p></footer>"
+    )
+    assert ld_contacts(ld(node, extra=credit)) == {(ContactKind.EMAIL, "contato@loja.com.br")}
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "<p>(11) 3456-7890 · Site por Agência X - oi@agenciax.com.br</p>",
+        "<p><small>(11) 3456-7890 · Site por <a href='https://agenciax.com.br'>X</a></small></p>",
+    ],
+)
+def test_json_ld_keeps_what_is_before_the_credit(footer: str) -> None:
+    node = {"@type": "Organization", "telephone": "+55 11 3456-7890"}
+    contacts = extract_page(ld(node, extra=f"<footer>{footer}</footer>"), URL).contacts
+    assert [(c.kind, c.method) for c in contacts] == [(ContactKind.PHONE, "jsonld")]
+
+
+def test_json_ld_nested_and_other_nodes_are_not_read() -> None:
+    nodes = [
+        {"@type": "Product", "brand": {"@type": "Organization", "email": "marca@loja.com.br"}},
+        {"@type": "WebSite", "creator": {"@type": "Organization", "email": "dev@dev.com.br"}},
+        {"@type": "Event", "email": "evento@loja.com.br"},
+    ]
+    assert ld_contacts(ld(*nodes)) == set()
+
+
+def test_json_ld_bad_json_is_counted() -> None:
+    html = (
+        '<script type="application/ld+json">{"@type": "Organization", </script>'
+        '<script type="application/ld+json; charset=utf-8">'
+        '{"@type": "Organization", "email": "contato@loja.com.br"}</script>'
+        '<script type="application/json">{"@type": "Organization", "email": "x@loja.com.br"}</script>'
+    )
+    result = extract_page(f"<html><head>{html}</head></html>", URL)
+    assert [c.value for c in result.contacts] == ["contato@loja.com.br"]
+    assert result.rejected == {"jsonld/bad_json": 1}
 
 
 # --- adversarial pages ----------------------------------------------------------------

@@ -54,47 +54,7 @@ MX_STATUSES = {"valid-mx", "null-mx", "no-mx+a", "nxdomain", "disposable"}
 
 # What extract_page does not do yet: (home, kind, value) with the reason. "missing" values
 # are expected contacts it does not find; "taken" values are must_not_contain values it takes.
-EXTRACTOR_GAPS: list[tuple[str, str, str, str, str]] = [
-    (
-        "https://www.treinocomfernanda.com.br/",
-        "missing",
-        "whatsapp",
-        "+5531998765432",
-        "wa.me link with a percent-encoded number (wa.me/+55%2031%2099876-5432): "
-        "phones.whatsapp_phone_text does not unquote the path before matching it",
-    ),
-    (
-        "https://www.hortaemcasacomcida.com.br/",
-        "missing",
-        "email",
-        "contato@hortaemcasacomcida.com.br",
-        "JSON-LD is not read: an Organization's 'email' in <script type=application/ld+json> "
-        "(the first rung of the extraction ladder) is skipped with every <script>",
-    ),
-    (
-        "https://www.hortaemcasacomcida.com.br/",
-        "missing",
-        "social",
-        "https://www.youtube.com/@hortaemcasacomcida",
-        "JSON-LD is not read: profiles listed only in an Organization's 'sameAs' are missed",
-    ),
-    (
-        "https://linktr.ee/marcenariateixeira",
-        "taken",
-        "social",
-        "https://linktr.ee/register?utm_source=linktree_profile&utm_medium=footer&utm_campaign=marcenariateixeira",
-        "Linktree's own pages (linktr.ee/register, /privacy) are taken as link-hub profiles: "
-        "contacts.social_profile has no reserved-path list for linktr.ee",
-    ),
-    (
-        "https://linktr.ee/marcenariateixeira",
-        "taken",
-        "social",
-        "https://linktr.ee/privacy",
-        "Linktree's own pages (linktr.ee/register, /privacy) are taken as link-hub profiles: "
-        "contacts.social_profile has no reserved-path list for linktr.ee",
-    ),
-]
+EXTRACTOR_GAPS: list[tuple[str, str, str, str, str]] = []
 
 
 def site_id(site: dict[str, Any]) -> str:

@@ -336,6 +336,10 @@ def test_ddd_table_has_all_67_codes_in_27_states() -> None:
         ("https://wa.me/5511912345678", "+5511912345678"),
         ("wa.me/5511912345678?text=Ol%C3%A1", "+5511912345678"),
         ("https://wa.me/+55 (11) 91234-5678", "+5511912345678"),
+        ("https://wa.me/+55%2011%2091234-5678", "+5511912345678"),  # percent-encoded
+        ("https://wa.me/%2B55%20(11)%2091234-5678?text=oi", "+5511912345678"),
+        ("https://wa.me/55%C2%A011%C2%A091234-5678", "+5511912345678"),  # no-break spaces
+        ("https://api.whatsapp.com/send?phone=%252B5511912345678", "+5511912345678"),
         ("https://api.whatsapp.com/send?phone=5511912345678&text=oi", "+5511912345678"),
         ("https://api.whatsapp.com/send/?phone=%2B5511912345678", "+5511912345678"),
         ("https://web.whatsapp.com/send?phone=5511912345678", "+5511912345678"),
