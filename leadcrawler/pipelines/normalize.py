@@ -40,6 +40,7 @@ from leadcrawler.urls import canonical_url, registered_domain
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,14 @@ def own_domain(website: str | None) -> str | None:
     return domain
 
 
+def phone_region(settings: BaseSettings) -> str:
+    """``NORMALIZE_DEFAULT_REGION``, checked: the region of numbers written without +CC."""
+    region = str(settings.get("NORMALIZE_DEFAULT_REGION") or "").upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise NotConfigured(f"NORMALIZE_DEFAULT_REGION {region!r} is not a known region")
+    return region
+
+
 class NormalizePipeline:
     def __init__(
         self, stats: StatsCollector, default_region: str, repair_phones: bool = False
@@ -108,13 +117,10 @@ class NormalizePipeline:
         settings = crawler.settings
         if not settings.getbool("NORMALIZE_ENABLED"):
             raise NotConfigured("NORMALIZE_ENABLED is off")
-        region = str(settings.get("NORMALIZE_DEFAULT_REGION") or "").upper()
-        if region not in phonenumbers.SUPPORTED_REGIONS:
-            raise NotConfigured(f"NORMALIZE_DEFAULT_REGION {region!r} is not a known region")
         assert crawler.stats is not None
         pipeline = cls(
             stats=crawler.stats,
-            default_region=region,
+            default_region=phone_region(settings),
             repair_phones=settings.getbool("NORMALIZE_PHONE_REPAIR"),
         )
         pipeline.crawler = crawler

@@ -36,12 +36,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Self
 
-import phonenumbers
 from scrapy.exceptions import DropItem, NotConfigured
 
 from leadcrawler.emails import check_email
 from leadcrawler.items import ContactKind, ContactPoint, ContactStatus, Lead
 from leadcrawler.phones import phone_problem, whatsapp_phone_text
+from leadcrawler.pipelines.normalize import phone_region
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -92,13 +92,10 @@ class ValidatePipeline:
         settings = crawler.settings
         if not settings.getbool("VALIDATE_ENABLED"):
             raise NotConfigured("VALIDATE_ENABLED is off")
-        region = str(settings.get("NORMALIZE_DEFAULT_REGION") or "").upper()
-        if region not in phonenumbers.SUPPORTED_REGIONS:
-            raise NotConfigured(f"NORMALIZE_DEFAULT_REGION {region!r} is not a known region")
         assert crawler.stats is not None
         pipeline = cls(
             stats=crawler.stats,
-            default_region=region,
+            default_region=phone_region(settings),
             repair_phones=settings.getbool("NORMALIZE_PHONE_REPAIR"),
         )
         pipeline.crawler = crawler
