@@ -9,9 +9,8 @@ every e-mail domain) and run :func:`leadcrawler.contacts.extract_page` over ever
 page, as served by :class:`leadcrawler.fixtureweb.FixtureWeb` (its lookup is used without
 starting the server).
 
-What the extractor misses, or takes when it should not, is not removed from the fixtures:
-it is listed in ``EXTRACTOR_GAPS`` and checked by a strict xfail test, so that fixing the
-extractor turns it into a failure that asks for the entry to be removed.
+What the extractor misses, or takes when it should not, is never removed from the fixtures:
+the extractor is fixed instead.
 """
 
 from __future__ import annotations
@@ -51,10 +50,6 @@ SITE_KEYS = {
 # Hosts that were here before these fixtures (kiwify_expected.json): robots.txt by fallback.
 PREEXISTING_HOSTS = {"www.anadavilaconfeitaria.com.br"}
 MX_STATUSES = {"valid-mx", "null-mx", "no-mx+a", "nxdomain", "disposable"}
-
-# What extract_page does not do yet: (home, kind, value) with the reason. "missing" values
-# are expected contacts it does not find; "taken" values are must_not_contain values it takes.
-EXTRACTOR_GAPS: list[tuple[str, str, str, str, str]] = []
 
 
 def site_id(site: dict[str, Any]) -> str:
@@ -166,10 +161,6 @@ def extract_into(found: Found, html: str, url: str) -> None:
             found.social.add(social_key(contact.value))
 
 
-def gaps(site: dict[str, Any], how: str) -> dict[tuple[str, str], str]:
-    return {(k, v): r for home, h, k, v, r in EXTRACTOR_GAPS if home == site["home"] and h == how}
-
-
 # --- the JSON files --------------------------------------------------------------------
 
 
@@ -182,14 +173,6 @@ def test_expected_files_are_well_formed() -> None:
         assert set(site["email_mx"].values()) <= MX_STATUSES, site["home"]
         assert all(e == e.lower() for e in site["emails"]), site["home"]
         assert all(p.startswith("+55") for p in site["phones"] + site["whatsapp"]), site["home"]
-    for home, how, kind, value, _reason in EXTRACTOR_GAPS:
-        site = next(s for s in SITES if s["home"] == home)
-        listed = (
-            site["must_not_contain"]
-            if how == "taken"
-            else site[f"{kind}s" if kind in ("email", "phone") else kind]
-        )
-        assert value in listed, (home, value)
     assert set(ZONE) >= {"mx", "null_mx", "a_only", "nxdomain"}
 
 
@@ -270,18 +253,15 @@ def test_link_hub_points_to_the_own_site(site: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("site", LIVE, ids=site_id)
 def test_extractor_finds_the_expected_contacts(site: dict[str, Any]) -> None:
-    # Exactly the producer's contacts: every expected value, nothing else (known gaps aside).
+    # Exactly the producer's contacts: every expected value, nothing else.
     found = extract_all(site["pages"])
-    missing = gaps(site, "missing")
-    taken = {(kind, value_key(value)) for kind, value in gaps(site, "taken")}
     for kind, listed, got in (
         ("email", site["emails"], found.emails),
         ("phone", site["phones"], found.phones),
         ("whatsapp", site["whatsapp"], found.whatsapp),
         ("social", site["social"], found.social),
     ):
-        expected = {value_key(v) for v in listed if (kind, v) not in missing}
-        got = {v for v in got if (kind, v) not in taken}
+        expected = {value_key(v) for v in listed}
         assert got == expected, (
             f"{kind}: missing {sorted(expected - got)}, extra {sorted(got - expected)}"
         )
@@ -296,12 +276,7 @@ def test_extractor_finds_the_expected_contacts(site: dict[str, Any]) -> None:
 @pytest.mark.parametrize("site", LIVE, ids=site_id)
 def test_extractor_takes_nothing_forbidden(site: dict[str, Any]) -> None:
     found = extract_all(site["pages"])
-    taken = gaps(site, "taken")
-    wrong = [
-        value
-        for value in site["must_not_contain"]
-        if ("social", value) not in taken and found.contains(value)
-    ]
+    wrong = [value for value in site["must_not_contain"] if found.contains(value)]
     assert not wrong
 
 
@@ -333,27 +308,3 @@ def test_contacts_belong_to_one_producer() -> None:
         for key in found.normalized():
             producer = owner.get(key)
             assert producer is None or host in hosts[producer], (key, url, producer)
-
-
-@pytest.mark.parametrize(
-    ("home", "how", "kind", "value"),
-    [
-        pytest.param(
-            home,
-            how,
-            kind,
-            value,
-            marks=pytest.mark.xfail(strict=True, reason=reason),
-            id=f"{urlsplit(home).hostname}-{how}-{kind}-{number}",
-        )
-        for number, (home, how, kind, value, reason) in enumerate(EXTRACTOR_GAPS)
-    ],
-)
-def test_extractor_gaps(home: str, how: str, kind: str, value: str) -> None:
-    site = next(s for s in SITES if s["home"] == home)
-    found = extract_all(site["pages"])
-    if how == "taken":
-        assert not found.contains(value)
-        return
-    got = {"email": found.emails, "phone": found.phones, "whatsapp": found.whatsapp}
-    assert value_key(value) in got.get(kind, found.social)
