@@ -63,6 +63,8 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
     settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
     settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+    # The demo is offline by design: its e-mail domains exist nowhere, so no DNS is asked.
+    settings.set("ENRICH_DNS_ENABLED", False, priority="cmdline")
     with FixtureWeb(pages) as web:
         # The fixture web answers as the real hosts; Scrapy reaches it as a proxy.
         os.environ.update(web.proxy_env())

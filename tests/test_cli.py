@@ -30,6 +30,11 @@ def test_demo_prints_the_leads_and_a_second_run_adds_none(tmp_path: Path) -> Non
     assert "3 lead(s) in the base" in first.stdout
     for name in ("Horta Urbana Viva", "Clínica Pet Amigo Ltda", "Prof. Rafael Nogueira"):
         assert name in first.stdout
+    # The sales link led to the producer's site: her contacts, CNPJ and a tier A score.
+    horta = next(line for line in first.stdout.splitlines() if "Horta Urbana Viva" in line)
+    assert horta.startswith("A ")
+    assert "email: bruna@hortaurbanaviva.com.br" in horta
+    assert "pixelverdeweb" not in first.stdout  # the web agency's address is not hers
     assert (tmp_path / "data" / "demo.sqlite3").is_file()
     second = cli("demo", cwd=tmp_path)
     assert second.returncode == 0, second.stderr[-2000:]
