@@ -100,9 +100,6 @@ class Lead:
     # is stored and retried by a later run (``leadcrawler enrich --retry-failed``).
     enrichment: dict[str, Any] = field(default_factory=dict)
 
-    def contacts_of(self, kind: ContactKind) -> list[ContactPoint]:
-        return [c for c in self.contacts if c.kind == kind]
-
 
 @dataclass(slots=True)
 class DiscoveredUrl:
