@@ -27,6 +27,18 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0  # parallel requests per remote site
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.5  # seconds, per domain (AutoThrottle adapts it)
+# Per-source politeness: concurrency and delay (seconds) per host, on top of the above.
+DOWNLOAD_SLOTS = {
+    "pay.kiwify.com.br": {"concurrency": 2, "delay": 1.0},
+    "kiwify.app": {"concurrency": 2, "delay": 1.0},
+    "pay.hub.la": {"concurrency": 2, "delay": 1.0},
+    "hub.la": {"concurrency": 2, "delay": 1.0},
+    "pay.hotmart.com": {"concurrency": 2, "delay": 1.0},
+    "go.hotmart.com": {"concurrency": 2, "delay": 1.0},
+    "hotmart.com": {"concurrency": 1, "delay": 2.0},
+    "html.duckduckgo.com": {"concurrency": 1, "delay": 5.0},  # a free HTML endpoint: gently
+    "web.archive.org": {"concurrency": 1, "delay": 2.0},  # the CDX API rate-limits bursts
+}
 
 # --- Limits for this workload -------------------------------------------------------------
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # bytes; platform pages are well under 2 MiB

@@ -9,6 +9,7 @@ from settings.base import *  # noqa: F403
 
 AUTOTHROTTLE_ENABLED = False
 DOWNLOAD_DELAY = 0
+DOWNLOAD_SLOTS = {}  # no per-source delays in tests
 RETRY_TIMES = 1
 LOG_LEVEL = "DEBUG"
 # The fixture web terminates HTTPS with a self-signed certificate.

@@ -729,3 +729,16 @@ def test_refusal_exceptions_keep_their_data() -> None:
     assert refused.args == ("morta.example.com", 12.5)
     assert "unreachable" in str(RobotsTxtUnreachable("https://x.example.com", 60))
     assert str(SSRFBlocked("127.0.0.1", "loopback")) == "SSRF guard refused 127.0.0.1: loopback"
+
+
+def test_every_source_host_has_its_own_politeness_slot() -> None:
+    import settings.base as base
+    from leadcrawler.platforms import load_platforms
+
+    hosts = {h for key in ("kiwify", "hubla", "hotmart") for h in load_platforms()[key].hosts}
+    hosts -= {"www.hotmart.com"}  # redirects to hotmart.com
+    hosts |= {"html.duckduckgo.com", "web.archive.org"}
+    assert hosts <= set(base.DOWNLOAD_SLOTS)
+    for slot in base.DOWNLOAD_SLOTS.values():
+        assert slot["concurrency"] >= 1
+        assert slot["delay"] > 0
