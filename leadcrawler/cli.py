@@ -52,8 +52,6 @@ def project_settings(database_url: str | None = None) -> Settings:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    from scrapy.crawler import CrawlerProcess
-
     from leadcrawler.fixtureweb import FixtureWeb
 
     demo = resources.files("leadcrawler.demo")
@@ -69,11 +67,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         # The fixture web answers as the real hosts; Scrapy reaches it as a proxy.
         os.environ.update(web.proxy_env())
         print(f"Fixture web on {web.proxy_url}; crawling {urls_file}", file=out)
-        process = CrawlerProcess(settings)  # Scrapy's log handler, at LOG_LEVEL
-        crawler = process.create_crawler("kiwify")
-        process.crawl(crawler, urls_file=str(urls_file))
-        process.start()
-    stats = crawler.stats.get_stats() if crawler.stats else {}
+        stats = run_spider(settings, "kiwify", urls_file=str(urls_file))
     print(
         f"Crawl finished: {stats.get('item_scraped_count', 0)} lead sighting(s), "
         f"{stats.get('leadcrawler/persist/created', 0)} new lead(s) stored in "
@@ -81,6 +75,17 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         file=out,
     )
     return print_leads(settings["DATABASE_URL"], out, limit=args.limit)
+
+
+def run_spider(settings: Settings, name: str, **arguments: Any) -> dict[str, Any]:
+    """Run one spider in this process (Scrapy's log handler, at LOG_LEVEL); its final stats."""
+    from scrapy.crawler import CrawlerProcess
+
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(name)
+    process.crawl(crawler, **arguments)
+    process.start()
+    return crawler.stats.get_stats() if crawler.stats else {}
 
 
 def cmd_leads(args: argparse.Namespace, out: TextIO) -> int:
@@ -156,13 +161,7 @@ def cmd_enrich(args: argparse.Namespace, out: TextIO) -> int:
     print(f"MX checks retried for {touched} lead(s)", file=out)
     if args.skip_sites:
         return 0
-    from scrapy.crawler import CrawlerProcess
-
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler("site")
-    process.crawl(crawler, retry_failed="true", limit=args.limit)
-    process.start()
-    stats = crawler.stats.get_stats() if crawler.stats else {}
+    stats = run_spider(settings, "site", retry_failed="true", limit=args.limit)
     print(
         f"Website visits retried for {stats.get('site/retries', 0)} lead(s): "
         f"{stats.get('leadcrawler/enrich/site/ok', 0)} read, "
