@@ -200,10 +200,8 @@ def retry_mx(store: LeadStore, settings: Settings, rules: Rules | None, out: Tex
 
 
 def _rules_or_none(settings: Settings) -> Rules | None:
-    if not settings.getbool("QUALIFY_ENABLED"):
-        return None
     try:
-        return Rules.from_file(settings["QUALIFY_RULES_FILE"])
+        return Rules.for_crawl(settings)
     except RulesError as exc:
         logger.warning("Leads will not be re-scored: %s", exc)
         return None
@@ -214,13 +212,11 @@ def cmd_dedupe(args: argparse.Namespace, out: TextIO) -> int:
         print("error: say what to do: --rebuild re-links the whole base", file=sys.stderr)
         return 2
     settings = project_settings(args.database_url)
-    rules = None
-    if settings.getbool("QUALIFY_ENABLED"):
-        try:
-            rules = Rules.from_file(settings["QUALIFY_RULES_FILE"])
-        except RulesError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+    try:
+        rules = Rules.for_crawl(settings)
+    except RulesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     store = open_store(
         settings["DATABASE_URL"], name_similarity=settings.getint("DEDUPE_NAME_SIMILARITY")
     )

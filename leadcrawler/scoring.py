@@ -60,6 +60,16 @@ class Rules:
         return cls.from_dict(raw, source=str(path))
 
     @classmethod
+    def for_crawl(cls, settings: Any) -> Rules | None:
+        """The rules a crawl scores with: None when ``QUALIFY_ENABLED`` is off.
+
+        Raises :class:`RulesError` when ``QUALIFY_RULES_FILE`` is missing or wrong.
+        """
+        if not settings.getbool("QUALIFY_ENABLED"):
+            return None
+        return cls.from_file(settings["QUALIFY_RULES_FILE"])
+
+    @classmethod
     def from_dict(cls, raw: dict[str, Any], source: str = "<rules>") -> Rules:
         try:
             weights = {name: int(raw["weights"][name]) for name in WEIGHT_NAMES}

@@ -85,11 +85,10 @@ class PersistPipeline:
         if not settings.getbool("PERSIST_ENABLED"):
             raise NotConfigured("PERSIST_ENABLED is off")
         rules = None
-        if settings.getbool("QUALIFY_ENABLED"):
-            try:
-                rules = Rules.from_file(settings["QUALIFY_RULES_FILE"])
-            except RulesError as exc:
-                logger.warning("Stored leads will not be re-scored: %s", exc)
+        try:
+            rules = Rules.for_crawl(settings)
+        except RulesError as exc:
+            logger.warning("Stored leads will not be re-scored: %s", exc)
         assert crawler.stats is not None
         return cls(crawler, crawler.stats, PersistConfig.from_settings(settings), rules)
 
