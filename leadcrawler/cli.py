@@ -31,7 +31,7 @@ from scrapy.utils.project import get_project_settings
 
 from leadcrawler.domain.scoring import Rules, RulesError
 from leadcrawler.enricher.dns import DnsConfig, MxResult
-from leadcrawler.pipelines.enrich import mx_facts
+from leadcrawler.enricher.enrich import mx_facts
 from leadcrawler.storage.export import CSV_DIALECTS, PHONE_FORMATS, export
 from leadcrawler.storage.repository import LeadFilter, LeadStore
 from leadcrawler.storage.store import open_store

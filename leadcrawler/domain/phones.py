@@ -330,3 +330,28 @@ def whatsapp_phone_text(value: str) -> str | None:
             if digits:
                 return "+" + digits
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneRules:
+    """How this deployment reads phone numbers: the region assumed for numbers written
+    without ``+`` and whether legacy Brazilian spellings are repaired. One object, owned by
+    the normalize step (``NORMALIZE_DEFAULT_REGION``, ``NORMALIZE_PHONE_REPAIR``) and handed
+    to everything else that reads numbers (validate, the website visit), so they agree."""
+
+    region: str = "BR"
+    repair: bool = True
+
+    @classmethod
+    def checked(cls, region: object, repair: bool) -> PhoneRules:
+        """Raises ValueError when ``region`` is not a region libphonenumber knows."""
+        code = str(region or "").upper()
+        if code not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{code!r} is not a known region")
+        return cls(region=code, repair=repair)
+
+    def parse(self, raw: str) -> PhoneInfo | None:
+        return normalize_phone(raw, self.region, repair=self.repair)
+
+    def problem(self, raw: str) -> str | None:
+        return phone_problem(raw, self.region, repair=self.repair)

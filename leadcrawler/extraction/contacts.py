@@ -45,7 +45,9 @@ by reason (no values: they may be personal data).
 A legal name is taken next to a CNPJ in the same line, or alone on the line above it in
 the same paragraph (``Ana Doces Ltda<br>CNPJ: ...``).
 
-Reads no settings; the caller gives the phone region (``NORMALIZE_DEFAULT_REGION``).
+Reads no settings; the caller gives the phone rules (``PhoneRules``: the region of numbers
+written without ``+`` and whether legacy Brazilian spellings are repaired), the normalize
+step's, so a site's numbers are read the way the chain reads them.
 """
 
 from __future__ import annotations
@@ -67,22 +69,19 @@ from scrapy.http import TextResponse
 from scrapy.utils.response import get_base_url as response_base_url
 from w3lib.html import get_base_url
 
+from leadcrawler.domain.cnpj import is_valid_cnpj, normalize_cnpj
 from leadcrawler.domain.emails import check_email, email_key
 from leadcrawler.domain.items import Certainty, ContactKind, ContactPoint, utcnow
-from leadcrawler.domain.phones import is_whatsapp_link, normalize_phone, whatsapp_phone_text
+from leadcrawler.domain.phones import PhoneRules, is_whatsapp_link, whatsapp_phone_text
 from leadcrawler.domain.platforms import canonical_platform_url, load_platforms, platform_for_url
 from leadcrawler.domain.text import clean_text, strip_invisible
-from leadcrawler.domain.urls import canonical_url, registered_domain
-from leadcrawler.pipelines.normalize import normalize_cnpj
-from leadcrawler.pipelines.validate import is_valid_cnpj
+from leadcrawler.domain.urls import (
+    canonical_url,
+    is_platform_domain,
+    registered_domain,
+)
 
 PageSource = TextResponse | str
-
-# Domains of the platforms beyond the hosts platforms.toml lists: their help centres,
-# support mailboxes and marketing sites (ajuda.kiwify.com.br, suporte@hotmart.com...).
-EXTRA_PLATFORM_DOMAINS = frozenset(
-    {"kiwify.com.br", "kiwify.com", "kiwify.app", "hotmart.com", "hotmart.com.br", "hub.la"}
-)
 
 # Elements whose text nobody sees.
 _HIDDEN_TAGS = frozenset(
@@ -235,20 +234,6 @@ def _fold(text: str) -> str:
 def _clean(text: str) -> str:
     # Full-width at signs and digits read as ASCII; zero-width and bidi characters go.
     return unicodedata.normalize("NFKC", strip_invisible(text))
-
-
-@cache
-def platform_domains() -> frozenset[str]:
-    """Registered domains of every selling platform (their contacts are never a producer's)."""
-    hosts = [h for p in load_platforms().values() for h in (*p.hosts, *p.private_hosts)]
-    domains = {registered_domain(host) for host in hosts}
-    return frozenset({d for d in domains if d} | EXTRA_PLATFORM_DOMAINS)
-
-
-def is_platform_domain(host_or_url: str) -> bool:
-    """Whether a host, URL or e-mail domain belongs to a selling platform."""
-    domain = registered_domain(host_or_url.rsplit("@", 1)[-1])
-    return domain is not None and domain in platform_domains()
 
 
 @cache
@@ -736,7 +721,7 @@ def _same_site(url: str, page_url: str) -> bool:
 @dataclass(slots=True)
 class _Collector:
     url: str
-    region: str
+    phones: PhoneRules
     found_at: datetime
     page: PageContacts
     index: dict[tuple[ContactKind, str], int] = field(default_factory=dict)
@@ -790,7 +775,7 @@ class _Collector:
         self.add(ContactKind.EMAIL, address, email_key(address), method, certainty, details)
 
     def phone(self, raw: str, method: str, certainty: Certainty, label: str | None = None) -> None:
-        info = normalize_phone(raw, self.region, repair=True)
+        info = self.phones.parse(raw)
         if info is None or (method in ("text", "jsonld") and not info.is_valid):
             self.reject("phone/invalid")
             return
@@ -848,7 +833,7 @@ class _Collector:
                 "whatsapp/group_invite" if host == "chat.whatsapp.com" else "whatsapp/no_number"
             )
             return
-        info = normalize_phone(text, self.region, repair=True)
+        info = self.phones.parse(text)
         key = info.e164 if info else re.sub(r"\D", "", text)
         self.add(ContactKind.WHATSAPP, href, key, method, Certainty.CERTAIN)
 
@@ -909,7 +894,7 @@ class _Collector:
         folded_block = _fold(block)
         block_label = _LABEL_START_RE.match(folded_block) or _LABEL_ONLY_RE.match(_fold(previous))
         matcher = phonenumbers.PhoneNumberMatcher(
-            text, self.region, leniency=phonenumbers.Leniency.POSSIBLE
+            text, self.phones.region, leniency=phonenumbers.Leniency.POSSIBLE
         )
         for match in matcher:
             raw = match.raw_string
@@ -949,21 +934,24 @@ def extract_page(
     *,
     region: str = "BR",
     found_at: datetime | None = None,
+    phones: PhoneRules | None = None,
 ) -> PageContacts:
     """The contact evidence on one page.
 
     ``source`` is a ``TextResponse`` (``url`` defaults to its URL) or the page's HTML text
-    (then ``url`` is required). ``region`` is the country assumed for phone numbers
-    written without ``+``; ``found_at`` (default: now, UTC) is stamped on every contact.
+    (then ``url`` is required). ``phones`` say how numbers are read (default: ``region``,
+    the country assumed for numbers written without ``+``, with repairs on); ``found_at``
+    (default: now, UTC) is stamped on every contact.
     Contacts are unique per kind and value (a ``mailto:`` link and the same address in
     the text are one contact, the link's), in the order first seen: links first, then
     JSON-LD, then text.
     """
     root, page_url, base_url = _root_and_urls(source, url)
     page = PageContacts(url=page_url)
-    collector = _Collector(page_url, region, found_at or utcnow(), page)
+    rules = phones or PhoneRules(region=region, repair=True)
+    collector = _Collector(page_url, rules, found_at or utcnow(), page)
     # What the agency credits hold, read as if it were the producer's, to know it again.
-    credited = _Collector(page_url, region, collector.found_at, PageContacts(url=page_url))
+    credited = _Collector(page_url, rules, collector.found_at, PageContacts(url=page_url))
     credits = _find_credits(root)
     for elem in root.iter():
         if not isinstance(elem.tag, str) or elem.tag in _HIDDEN_TAGS:

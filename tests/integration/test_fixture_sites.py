@@ -26,6 +26,7 @@ from parsel import Selector
 from protego import Protego
 
 from fixtureweb import FixtureWeb
+from leadcrawler.domain.cnpj import is_valid_cnpj
 from leadcrawler.domain.emails import email_key
 from leadcrawler.domain.items import ContactKind
 from leadcrawler.domain.phones import normalize_phone, whatsapp_phone_text
@@ -37,7 +38,6 @@ from leadcrawler.extraction.contacts import (
     extract_page,
     social_profile,
 )
-from leadcrawler.pipelines.validate import is_valid_cnpj
 from tests.conftest import FIXTURES
 
 WEB_ROOT = FIXTURES / "web"
