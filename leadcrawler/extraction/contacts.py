@@ -1,6 +1,7 @@
 """Contact evidence on one page of a producer's own site: pure functions, no network.
 
-:func:`extract_page` reads one HTML page (a Scrapy ``TextResponse``, or the page URL and its
+:func:`extract_page` reads one HTML page (a Scrapy ``TextResponse`` or any
+:class:`~leadcrawler.extraction.page.HtmlPage`, or the page URL and its
 HTML text) and returns a :class:`PageContacts`: the :class:`~leadcrawler.domain.items.ContactPoint`
 values found there, the CNPJs whose check digits are right, legal-name candidates written
 next to them, and links to selling platforms. :func:`contact_page_links` says which
@@ -65,8 +66,6 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
 import phonenumbers
 from lxml import etree
 from parsel import Selector
-from scrapy.http import TextResponse
-from scrapy.utils.response import get_base_url as response_base_url
 from w3lib.html import get_base_url
 
 from leadcrawler.domain.cnpj import is_valid_cnpj, normalize_cnpj
@@ -80,8 +79,9 @@ from leadcrawler.domain.urls import (
     is_platform_domain,
     registered_domain,
 )
+from leadcrawler.extraction.page import HtmlPage
 
-PageSource = TextResponse | str
+PageSource = HtmlPage | str
 
 # Elements whose text nobody sees.
 _HIDDEN_TAGS = frozenset(
@@ -466,9 +466,10 @@ def _legal_name_near(text: str, start: int, end: int) -> str | None:
 
 def _root_and_urls(source: PageSource, url: str | None) -> tuple[Any, str, str]:
     """The lxml root element, the page URL and the base URL for relative links."""
-    if isinstance(source, TextResponse):
+    if not isinstance(source, str):
         if url is None:
-            return source.selector.root, source.url, response_base_url(source)
+            # As Scrapy's get_base_url: a <base href> is looked for in the first 4 KiB.
+            return source.selector.root, source.url, get_base_url(source.text[:4096], source.url)
         return source.selector.root, url, get_base_url(source.text, url)
     if url is None:
         raise ValueError("the page URL is required with HTML text")
@@ -938,10 +939,11 @@ def extract_page(
 ) -> PageContacts:
     """The contact evidence on one page.
 
-    ``source`` is a ``TextResponse`` (``url`` defaults to its URL) or the page's HTML text
-    (then ``url`` is required). ``phones`` say how numbers are read (default: ``region``,
-    the country assumed for numbers written without ``+``, with repairs on); ``found_at``
-    (default: now, UTC) is stamped on every contact.
+    ``source`` is an :class:`HtmlPage` such as Scrapy's ``TextResponse`` (``url`` defaults
+    to its URL) or the page's HTML text (then ``url`` is required). ``phones`` say how
+    numbers are read (default: ``region``, the country assumed for numbers written
+    without ``+``, with repairs on); ``found_at`` (default: now, UTC) is stamped on every
+    contact.
     Contacts are unique per kind and value (a ``mailto:`` link and the same address in
     the text are one contact, the link's), in the order first seen: links first, then
     JSON-LD, then text.

@@ -26,13 +26,11 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy.http import TextResponse
-
 from leadcrawler.domain.items import Certainty, ContactKind, ContactPoint, Lead, Offer, Sighting
 from leadcrawler.domain.phones import is_whatsapp_link, whatsapp_phone_text
 from leadcrawler.domain.platforms import load_platforms
-from leadcrawler.domain.urls import registered_domain
-from leadcrawler.extraction.contacts import is_platform_domain
+from leadcrawler.domain.urls import is_platform_domain, registered_domain
+from leadcrawler.extraction.page import HtmlPage
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +43,7 @@ OLD_PRICE_BEFORE_RE = re.compile(r"\bde\s*$", re.IGNORECASE)
 OLD_PRICE_AFTER_RE = re.compile(r"^\s*(?:,\s*)?(?:por|agora)\b", re.IGNORECASE)
 
 
-def meta(response: TextResponse, *names: str) -> str | None:
+def meta(response: HtmlPage, *names: str) -> str | None:
     """The first non-empty ``<meta property|name=...>`` content among ``names``."""
     for name in names:
         value = response.xpath("//meta[@property=$n or @name=$n]/@content", n=name).get()
@@ -54,7 +52,7 @@ def meta(response: TextResponse, *names: str) -> str | None:
     return None
 
 
-def json_ld(response: TextResponse) -> Iterator[dict[str, Any]]:
+def json_ld(response: HtmlPage) -> Iterator[dict[str, Any]]:
     """Every JSON-LD object on the page (``@graph`` and lists flattened); bad JSON skipped."""
     for raw in response.xpath('//script[@type="application/ld+json"]/text()').getall():
         try:
@@ -94,7 +92,7 @@ HIDDEN = ("script", "style", "noscript", "template")
 STRUCK = ("s", "del", "strike")  # struck-out text: an old price, not the one paid
 
 
-def visible_text(response: TextResponse, skip: tuple[str, ...] = ()) -> str:
+def visible_text(response: HtmlPage, skip: tuple[str, ...] = ()) -> str:
     """The page's text as a reader sees it: no scripts, styles or templates, spaces collapsed.
 
     ``skip`` names more elements whose text is left out (e.g. :data:`STRUCK`).
@@ -182,19 +180,19 @@ def _loads(raw: str, where: str, url: str) -> Any | None:
         return None
 
 
-def _script_by_id(response: TextResponse, script_id: str) -> str | None:
+def _script_by_id(response: HtmlPage, script_id: str) -> str | None:
     raw = response.xpath("//script[@id=$i]/text()", i=script_id).get()
     return raw.strip() if raw and raw.strip() else None
 
 
-def next_data(response: TextResponse) -> dict[str, Any] | None:
+def next_data(response: HtmlPage) -> dict[str, Any] | None:
     """The Next.js page state (``<script id="__NEXT_DATA__">``), or None."""
     raw = _script_by_id(response, "__NEXT_DATA__")
     data = _loads(raw, "__NEXT_DATA__", response.url) if raw else None
     return data if isinstance(data, dict) else None
 
 
-def nuxt_data(response: TextResponse) -> Any | None:
+def nuxt_data(response: HtmlPage) -> Any | None:
     """The Nuxt 3 page state (``<script id="__NUXT_DATA__">``) revived, or None."""
     raw = _script_by_id(response, "__NUXT_DATA__")
     payload = _loads(raw, "__NUXT_DATA__", response.url) if raw else None
@@ -203,7 +201,7 @@ def nuxt_data(response: TextResponse) -> Any | None:
     return payload if isinstance(payload, dict) else None
 
 
-def window_nuxt(response: TextResponse) -> dict[str, Any] | None:
+def window_nuxt(response: HtmlPage) -> dict[str, Any] | None:
     """Nuxt 2's ``window.__NUXT__ = {...}`` when it is a JSON literal, else None.
 
     Nuxt 2 usually writes it as a JavaScript function call (``(function(a,b){...}(1,2))``);
@@ -221,7 +219,7 @@ def window_nuxt(response: TextResponse) -> dict[str, Any] | None:
     return None
 
 
-def next_flight(response: TextResponse) -> list[Any] | None:
+def next_flight(response: HtmlPage) -> list[Any] | None:
     """The JSON rows of a Next.js app-router page (``self.__next_f.push([1, "..."])``).
 
     The pushed strings concatenate into React Server Component rows, ``<hex id>:<payload>``
@@ -838,7 +836,7 @@ _SUPPORT_CUE_RE = re.compile(
 )
 
 
-def text_nodes(response: TextResponse, skip: tuple[str, ...] = NOT_READ) -> list[str]:
+def text_nodes(response: HtmlPage, skip: tuple[str, ...] = NOT_READ) -> list[str]:
     """The page's visible text nodes in order, spaces collapsed, empty ones left out."""
     excluded = " and ".join(f"not(ancestor::{tag})" for tag in (*HIDDEN, *skip))
     texts = response.xpath(f"//body//text()[{excluded}]").getall()
@@ -884,7 +882,7 @@ def _name_in(text: str) -> str | None:
     return plausible_name(name)
 
 
-def link_contacts(response: TextResponse) -> Iterator[tuple[ContactKind, str, str]]:
+def link_contacts(response: HtmlPage) -> Iterator[tuple[ContactKind, str, str]]:
     """``(kind, value, method)`` for ``mailto:`` and WhatsApp links in the page's content.
 
     Links in the header, menus, footer, forms and dialogs are the platform's; so is any
@@ -901,7 +899,7 @@ def link_contacts(response: TextResponse) -> Iterator[tuple[ContactKind, str, st
             yield ContactKind.WHATSAPP, href, "whatsapp_link"
 
 
-def text_emails(response: TextResponse) -> Iterator[str]:
+def text_emails(response: HtmlPage) -> Iterator[str]:
     """E-mail addresses written in the page's content next to a support/contact cue."""
     excluded = " and ".join(f"not(ancestor::{tag})" for tag in HIDDEN)
     nodes = [
@@ -922,7 +920,7 @@ def text_emails(response: TextResponse) -> Iterator[str]:
 
 # --- The whole ladder, for platforms whose pages are JavaScript applications ---------------
 
-STATE_READERS: dict[str, Callable[[TextResponse], Any]] = {
+STATE_READERS: dict[str, Callable[[HtmlPage], Any]] = {
     "next_data": next_data,
     "next_flight": next_flight,
     "nuxt_data": nuxt_data,
@@ -1022,7 +1020,7 @@ def _contact_identity(kind: ContactKind, value: str) -> tuple[ContactKind, str]:
 
 
 def read_product_page(
-    response: TextResponse, *, states: Iterable[str], seller_id: re.Pattern[str]
+    response: HtmlPage, *, states: Iterable[str], seller_id: re.Pattern[str]
 ) -> PageFacts:
     """Climb the ladder on a product page: structured data, then each page-state format in
     ``states`` (keys of :data:`STATE_READERS`), then the rendered text.
@@ -1053,7 +1051,7 @@ def _brl(amount: Any, currency: Any) -> Decimal | None:
     return value.quantize(CENT) if value is not None and Decimal(0) < value < MAX_PRICE else None
 
 
-def _read_structured(response: TextResponse, page: PageFacts) -> None:
+def _read_structured(response: HtmlPage, page: PageFacts) -> None:
     page.put("product", "meta", product_title(meta(response, "og:title", "twitter:title")))
     page.put("producer", "meta", plausible_name(meta(response, "author", "article:author")))
     description = meta(response, "og:description", "twitter:description", "description")
@@ -1109,7 +1107,7 @@ def _read_state(rung: str, facts: StateFacts, page: PageFacts, seller_id: re.Pat
         page.add_contact(rung, kind, value, "embedded_json")
 
 
-def _read_text(response: TextResponse, page: PageFacts) -> None:
+def _read_text(response: HtmlPage, page: PageFacts) -> None:
     page.put("producer", "text", labelled_name(text_nodes(response)))
     page.put("price", "text", page_price(visible_text(response, skip=STRUCK)))
     page.put("product", "text", product_title(response.xpath("normalize-space(//h1)").get()))
