@@ -32,7 +32,9 @@ from scrapy.utils.project import get_project_settings
 from leadcrawler.domain.scoring import Rules, RulesError
 from leadcrawler.enricher.dns import DnsConfig, MxResult
 from leadcrawler.enricher.enrich import mx_facts
+from leadcrawler.storage import readmodel
 from leadcrawler.storage.export import CSV_DIALECTS, PHONE_FORMATS, export
+from leadcrawler.storage.readmodel import StoredLead
 from leadcrawler.storage.repository import LeadFilter, LeadStore
 from leadcrawler.storage.store import open_store
 
@@ -107,7 +109,7 @@ def print_leads(database_url: str, out: TextIO, limit: int) -> int:
                 print(f"... and {total - limit} more", file=out)
                 break
             platforms = ",".join(sorted({o["platform"] for o in lead["offers"]}))
-            contact = best_contact(lead["contacts"]) or "-"
+            contact = best_contact(lead) or "-"
             name = (lead["name"] or "-")[:36]
             print(
                 f"{lead['tier'] or '-':<4} {lead['score'] if lead['score'] is not None else '-':>5}"
@@ -119,12 +121,10 @@ def print_leads(database_url: str, out: TextIO, limit: int) -> int:
     return 0
 
 
-def best_contact(contacts: Sequence[dict[str, Any]]) -> str | None:
-    for kind in ("email", "whatsapp", "phone", "social"):
-        for contact in contacts:
-            if contact["kind"] == kind and contact["status"] == "valid":
-                return f"{kind}: {contact['value']}"
-    return None
+def best_contact(lead: StoredLead) -> str | None:
+    """The contact to try first, chosen as the export chooses its best e-mail and phone."""
+    best = readmodel.best_contact(lead)
+    return f"{best[0]}: {best[1]}" if best else None
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
