@@ -69,7 +69,13 @@ from parsel import Selector
 from w3lib.html import get_base_url
 
 from leadcrawler.domain.cnpj import is_valid_cnpj, normalize_cnpj
-from leadcrawler.domain.emails import check_email, email_key
+from leadcrawler.domain.emails import (
+    EMAIL_IN_TEXT_RE,
+    EMAIL_LOCAL_PART,
+    EMAIL_TLD,
+    check_email,
+    email_key,
+)
 from leadcrawler.domain.items import Certainty, ContactKind, ContactPoint, utcnow
 from leadcrawler.domain.phones import PhoneRules, is_whatsapp_link, whatsapp_phone_text
 from leadcrawler.domain.platforms import canonical_platform_url, load_platforms, platform_for_url
@@ -120,16 +126,11 @@ _CREDIT_WEAK_RE = re.compile(
 )
 _CREDIT_SCOPE_MAX = 100  # characters: a credit outside a footer is a short line
 
-# E-mail addresses in text. Unicode letters are allowed (user@exämple.com.br is a valid
-# address); check_email judges what was found.
-_LOCAL = r"[\w.+-]{1,64}"
-_TLD = r"[^\W\d_]{2,24}"
-_EMAIL_RE = re.compile(rf"(?<![\w.+-])({_LOCAL}@(?:[\w-]{{1,63}}\.)+{_TLD})(?![\w-]|\.[^\W\d_])")
 _OBF_AT = r"(?:\s*[\[({<]\s*(?:arroba|at|@)\s*[\])}>]\s*|\s+arroba\s+|\s+@\s*|\s*@\s+)"
 _OBF_DOT = r"(?:\s*[\[({<]\s*(?:ponto|dot|\.)\s*[\])}>]\s*|\s+(?:ponto|dot)\s+|\.)"
 _OBF_BARE_DOT = re.compile(r"\s+(?:ponto|dot)\s+", re.IGNORECASE)
 _OBF_RE = re.compile(
-    rf"(?<![\w.+-])({_LOCAL}){_OBF_AT}([\w-]{{1,63}}(?:{_OBF_DOT}[\w-]{{1,63}})*{_OBF_DOT}{_TLD})"
+    rf"(?<![\w.+-])({EMAIL_LOCAL_PART}){_OBF_AT}([\w-]{{1,63}}(?:{_OBF_DOT}[\w-]{{1,63}})*{_OBF_DOT}{EMAIL_TLD})"
     r"(?![\w-]|\.[^\W\d_])",
     re.IGNORECASE,
 )
@@ -885,9 +886,9 @@ class _Collector:
             if address != written:
                 self.email(address, "obfuscated", Certainty.UNCERTAIN, as_written=written)
                 block = block.replace(written, " " * len(written), 1)
-        for match in _EMAIL_RE.finditer(block):
+        for match in EMAIL_IN_TEXT_RE.finditer(block):
             self.email(match.group(1), "text", Certainty.UNCERTAIN)
-        return _EMAIL_RE.sub(lambda m: " " * len(m.group(0)), block)
+        return EMAIL_IN_TEXT_RE.sub(lambda m: " " * len(m.group(0)), block)
 
     def text_phones(self, block: str, previous: str) -> None:
         text = _URL_IN_TEXT_RE.sub(lambda m: " " * len(m.group(0)), block)

@@ -26,6 +26,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from leadcrawler.domain.emails import EMAIL_IN_TEXT_RE
 from leadcrawler.domain.items import Certainty, ContactKind, ContactPoint, Lead, Offer, Sighting
 from leadcrawler.domain.phones import is_whatsapp_link, whatsapp_phone_text
 from leadcrawler.domain.platforms import load_platforms
@@ -504,7 +505,6 @@ SOCIAL_HOSTS = frozenset(
 _WORDS_AFTER_STEM = (
     *_EMAIL_WORDS, *_WHATSAPP_WORDS, *_PHONE_WORDS, *_SUPPORT_WORDS, *SOCIAL_PROFILE_URLS,
 )  # fmt: skip
-EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _HANDLE_RE = re.compile(r"^@?([A-Za-z0-9._]{2,40})$")
 _PHONE_TEXT_RE = re.compile(r"^[\d\s()+./-]{8,25}$")
 _CNPJ_DIGITS = 14
@@ -687,7 +687,7 @@ def _kind_of_link(text: str) -> ContactKind | None:
 def _contact_value(kind: ContactKind, key: str, text: str) -> str | None:
     if kind == ContactKind.EMAIL:
         address = text[7:] if text.lower().startswith("mailto:") else text
-        return address if EMAIL_RE.fullmatch(address.split("?", 1)[0]) else None
+        return address if EMAIL_IN_TEXT_RE.fullmatch(address.split("?", 1)[0]) else None
     if kind in (ContactKind.PHONE, ContactKind.WHATSAPP):
         if is_whatsapp_link(text):
             return text if whatsapp_phone_text(text) else None  # group invites have no number
@@ -893,7 +893,7 @@ def link_contacts(response: HtmlPage) -> Iterator[tuple[ContactKind, str, str]]:
         around = " ".join(link.xpath("..//text()").getall())
         if href.lower().startswith("mailto:"):
             address = href[7:].split("?", 1)[0]
-            if EMAIL_RE.fullmatch(address) and not platform_owned(address):
+            if EMAIL_IN_TEXT_RE.fullmatch(address) and not platform_owned(address):
                 yield ContactKind.EMAIL, href, "mailto"
         elif is_whatsapp_link(href) and whatsapp_phone_text(href) and not mentions_platform(around):
             yield ContactKind.WHATSAPP, href, "whatsapp_link"
@@ -908,7 +908,7 @@ def text_emails(response: HtmlPage) -> Iterator[str]:
     ]
     nodes = [node for node in nodes if node]
     for index, node in enumerate(nodes):
-        for match in EMAIL_RE.finditer(node):
+        for match in EMAIL_IN_TEXT_RE.finditer(node):
             address = match.group().rstrip(".")
             # The cue is in the same sentence, or just before an address standing alone
             # ("<span>Suporte:</span> <a>x@y</a>").
