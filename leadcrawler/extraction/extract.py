@@ -30,6 +30,7 @@ from leadcrawler.domain.emails import EMAIL_IN_TEXT_RE
 from leadcrawler.domain.items import Certainty, ContactKind, ContactPoint, Lead, Offer, Sighting
 from leadcrawler.domain.phones import is_whatsapp_link, whatsapp_phone_text
 from leadcrawler.domain.platforms import load_platforms
+from leadcrawler.domain.social import HANDLE_URLS, NETWORK_DOMAINS
 from leadcrawler.domain.urls import is_platform_domain, registered_domain
 from leadcrawler.extraction.page import HtmlPage
 
@@ -482,24 +483,9 @@ _SUPPORT_WORDS = ("support", "suporte", "contact", "contato", "atendimento", "he
 _EMAIL_WORDS = ("email", "mail")
 _WHATSAPP_WORDS = ("whatsapp", "whats", "wpp")
 _PHONE_WORDS = ("phone", "telefone", "fone", "celular", "mobile")
-# A network's key in page state -> how a bare handle there becomes a profile URL.
-SOCIAL_PROFILE_URLS = {
-    "instagram": "https://www.instagram.com/{}/",
-    "tiktok": "https://www.tiktok.com/@{}",
-    "youtube": "https://www.youtube.com/@{}",
-    "facebook": "https://www.facebook.com/{}",
-    "twitter": "https://x.com/{}",
-    "x": "https://x.com/{}",
-    "telegram": "https://t.me/{}",
-    "linkedin": "",  # handles need /in/ or /company/: URLs only
-}
+SOCIAL_PROFILE_URLS = HANDLE_URLS
 _SOCIAL_SUFFIXES = ("url", "link", "handle", "username", "user", "profile", "perfil")
-SOCIAL_HOSTS = frozenset(
-    {
-        "instagram.com", "facebook.com", "fb.com", "youtube.com", "tiktok.com", "x.com",
-        "twitter.com", "t.me", "linkedin.com", "linktr.ee",
-    }
-)  # fmt: skip
+SOCIAL_HOSTS = NETWORK_DOMAINS
 
 # What may follow a seller-like stem in a contact key: "sellerEmail", "producerSupportPhone".
 _WORDS_AFTER_STEM = (

@@ -38,6 +38,7 @@ from twisted.python.failure import Failure
 from leadcrawler.domain.items import ContactKind, Lead, Offer
 from leadcrawler.domain.phones import PhoneRules
 from leadcrawler.domain.platforms import load_platforms
+from leadcrawler.domain.social import LINK_HUB_DOMAINS, social_profile
 from leadcrawler.domain.urls import registered_domain
 from leadcrawler.enricher.config import ConfigError
 from leadcrawler.extensions import EnricherExtension
@@ -45,15 +46,12 @@ from leadcrawler.extraction.contacts import (
     contact_page_links,
     extract_page,
     is_platform_domain,
-    social_profile,
 )
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
-
-LINK_HUB_DOMAINS = frozenset({"linktr.ee", "beacons.ai", "bio.link"})
 
 
 @dataclass(slots=True)

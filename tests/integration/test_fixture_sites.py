@@ -31,12 +31,12 @@ from leadcrawler.domain.emails import email_key
 from leadcrawler.domain.items import ContactKind
 from leadcrawler.domain.phones import normalize_phone, whatsapp_phone_text
 from leadcrawler.domain.platforms import platform_for_url
+from leadcrawler.domain.social import social_profile
 from leadcrawler.enricher.dns import is_disposable
 from leadcrawler.extraction.contacts import (
     PageContacts,
     contact_page_links,
     extract_page,
-    social_profile,
 )
 from tests.conftest import FIXTURES
 
