@@ -13,17 +13,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from leadcrawler.extraction.extract import (
-    STRUCK,
-    json_ld,
-    ld_name,
-    ld_type_is,
-    meta,
-    page_price,
-    to_decimal,
-    visible_text,
-)
+from leadcrawler.extraction.labels import STRUCK, visible_text
 from leadcrawler.extraction.page import HtmlPage
+from leadcrawler.extraction.prices import page_price, to_decimal
+from leadcrawler.extraction.structured import json_ld, ld_name, ld_type_is, meta
 
 SELLER_RE = re.compile(r"em nome de\s+(.+?)\s+e que n[ãa]o possui", re.IGNORECASE)
 STORE_ID_RE = re.compile(r"kiwify\.com\.br/(?:[^\"'\s]*/)?([A-Za-z0-9]{15})/")
