@@ -36,7 +36,7 @@ from typing import Any
 
 from leadcrawler.domain.emails import is_free_provider, is_role_address
 from leadcrawler.domain.items import ContactKind, ContactPoint, ContactStatus, Lead
-from leadcrawler.domain.phones import normalize_phone
+from leadcrawler.domain.phones import PhoneReadings, normalize_phone
 from leadcrawler.enricher.config import ConfigError, Settings, Stats
 from leadcrawler.enricher.dns import DnsConfig, MxChecker, MxResult, is_disposable
 
@@ -45,13 +45,18 @@ logger = logging.getLogger(__name__)
 COVERAGE_FIELDS = ("email", "phone", "whatsapp", "social", "cnpj", "website")
 
 
-def offline_facts(contact: ContactPoint) -> dict[str, Any]:
-    """The derived facts for ``contact`` (a valid or unverified one with ``normalized``)."""
+def offline_facts(contact: ContactPoint, readings: PhoneReadings | None = None) -> dict[str, Any]:
+    """The derived facts for ``contact`` (a valid or unverified one with ``normalized``).
+
+    A phone the normalize step already parsed is read from ``readings``, not parsed again.
+    """
     value = contact.normalized
     if not value:
         return {}
     if contact.kind in (ContactKind.PHONE, ContactKind.WHATSAPP):
-        info = normalize_phone(value)  # E.164: the region argument plays no part
+        info = readings.get(value) if readings is not None else None
+        if info is None:
+            info = normalize_phone(value)  # E.164: the region argument plays no part
         if info is None:
             return {}
         return {
@@ -91,9 +96,12 @@ def mx_checker_from_settings(settings: Settings) -> MxChecker | None:
 
 
 class Enricher:
-    def __init__(self, stats: Stats, mx: MxChecker | None = None) -> None:
+    def __init__(
+        self, stats: Stats, mx: MxChecker | None = None, readings: PhoneReadings | None = None
+    ) -> None:
         self.stats = stats
         self.mx = mx
+        self.readings = readings
         self.leads = 0
         self.seconds = 0.0
         self.covered: Counter[str] = Counter()
@@ -169,7 +177,7 @@ class Enricher:
         for contact in lead.contacts:
             if contact.status == ContactStatus.INVALID:
                 continue
-            facts = offline_facts(contact)
+            facts = offline_facts(contact, self.readings)
             if not facts:
                 continue
             contact.details.update(facts)

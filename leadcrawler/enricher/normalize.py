@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from leadcrawler.domain.cnpj import normalize_cnpj
 from leadcrawler.domain.emails import normalize_email
 from leadcrawler.domain.items import ContactKind, ContactPoint, Lead, Offer
-from leadcrawler.domain.phones import PhoneRules, whatsapp_phone_text
+from leadcrawler.domain.phones import PhoneReadings, PhoneRules, whatsapp_phone_text
 from leadcrawler.domain.text import clean_text
 from leadcrawler.domain.urls import canonical_url, own_domain
 from leadcrawler.enricher.config import ConfigError, Settings, Stats
@@ -57,9 +57,12 @@ class NormalizeConfig:
 
 
 class Normalizer:
-    def __init__(self, stats: Stats, config: NormalizeConfig) -> None:
+    def __init__(
+        self, stats: Stats, config: NormalizeConfig, readings: PhoneReadings | None = None
+    ) -> None:
         self.stats = stats
         self.config = config
+        self.readings = readings if readings is not None else PhoneReadings()
 
     def normalize(self, lead: Lead) -> Lead:
         lead.sighting.url = canonical_url(lead.sighting.url) or lead.sighting.url
@@ -109,6 +112,7 @@ class Normalizer:
             info = self.config.phones.parse(text) if text else None
             if info is None:
                 return None
+            self.readings.record(info)  # validate and enrich read it: one parse per value
             if info.repaired:
                 # Provenance: the number was rewritten (e.g. a 9th digit added), not read as is.
                 contact.details["repaired"] = info.repaired

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadcrawler.domain.items import Lead
+from leadcrawler.domain.phones import PhoneReadings
 from leadcrawler.domain.scoring import Rules
 from leadcrawler.enricher.config import ConfigError, MemoryStats, Settings, SettingsMap, Stats
 from leadcrawler.enricher.dedupe import DedupeConfig, Deduper
@@ -54,6 +55,8 @@ class Chain:
         self.stats = stats
         self._built: dict[str, Any] = {}
         self.base: Base | None = None
+        # Each phone number is parsed once, by normalize; validate and enrich read the result.
+        self.phone_readings = PhoneReadings()
 
     def enabled(self, step: str) -> bool:
         return bool(self.settings.getbool(f"{step.upper()}_ENABLED"))
@@ -90,16 +93,24 @@ class Chain:
 
     @property
     def normalizer(self) -> Normalizer | None:
-        return self._once("normalize", lambda: Normalizer(self.stats, self.normalize_config))
+        return self._once(
+            "normalize", lambda: Normalizer(self.stats, self.normalize_config, self.phone_readings)
+        )
 
     @property
     def validator(self) -> Validator | None:
-        return self._once("validate", lambda: Validator(self.stats, self.normalize_config.phones))
+        return self._once(
+            "validate",
+            lambda: Validator(self.stats, self.normalize_config.phones, self.phone_readings),
+        )
 
     @property
     def enricher(self) -> Enricher | None:
         return self._once(
-            "enrich", lambda: Enricher(self.stats, mx_checker_from_settings(self.settings))
+            "enrich",
+            lambda: Enricher(
+                self.stats, mx_checker_from_settings(self.settings), self.phone_readings
+            ),
         )
 
     @property

@@ -38,7 +38,7 @@ from __future__ import annotations
 from leadcrawler.domain.cnpj import is_valid_cnpj
 from leadcrawler.domain.emails import check_email
 from leadcrawler.domain.items import ContactKind, ContactPoint, ContactStatus, Lead
-from leadcrawler.domain.phones import PhoneRules, whatsapp_phone_text
+from leadcrawler.domain.phones import PhoneReadings, PhoneRules, whatsapp_phone_text
 from leadcrawler.enricher.config import Stats
 
 
@@ -51,9 +51,12 @@ def is_reachable(lead: Lead) -> bool:
 
 
 class Validator:
-    def __init__(self, stats: Stats, phones: PhoneRules) -> None:
+    def __init__(
+        self, stats: Stats, phones: PhoneRules, readings: PhoneReadings | None = None
+    ) -> None:
         self.stats = stats
         self.phones = phones
+        self.readings = readings if readings is not None else PhoneReadings()
 
     def validate(self, lead: Lead) -> str | None:
         """Mark ``lead``'s contacts; the reason it is rejected, or None when it is kept."""
@@ -85,6 +88,9 @@ class Validator:
                 return check.reason
         elif contact.kind in (ContactKind.PHONE, ContactKind.WHATSAPP):
             if contact.normalized is not None:
+                info = self.readings.get(contact.normalized)
+                if info is not None:  # the normalize step's parse of this very number
+                    return None if info.is_valid else "invalid_number"
                 return self.phones.problem(contact.normalized)
             text: str | None = contact.value
             if contact.kind == ContactKind.WHATSAPP:
