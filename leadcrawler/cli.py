@@ -24,12 +24,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
-from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 from scrapy.utils.conf import closest_scrapy_cfg
 from scrapy.utils.project import get_project_settings
 
 from leadcrawler.domain.scoring import Rules, RulesError
+from leadcrawler.enricher import Chain, ConfigError, MemoryStats
 from leadcrawler.enricher.dns import DnsConfig, MxResult
 from leadcrawler.enricher.enrich import mx_facts
 from leadcrawler.storage import readmodel
@@ -181,7 +181,7 @@ def retry_mx(store: LeadStore, settings: Settings, rules: Rules | None, out: Tex
         return 0
     try:
         checker = DnsConfig.from_settings(settings).checker()
-    except NotConfigured as exc:
+    except ConfigError as exc:
         print(f"MX checks are off: {exc}", file=out)
         return 0
 
@@ -199,10 +199,15 @@ def retry_mx(store: LeadStore, settings: Settings, rules: Rules | None, out: Tex
     return store.record_mx(facts, retry, rules)
 
 
+def _chain(settings: Settings) -> Chain:
+    """The enricher's configuration as a crawl would build it (rules, identity rules)."""
+    return Chain(settings, MemoryStats())
+
+
 def _rules_or_none(settings: Settings) -> Rules | None:
     try:
-        return Rules.for_crawl(settings)
-    except RulesError as exc:
+        return _chain(settings).rules
+    except ConfigError as exc:
         logger.warning("Leads will not be re-scored: %s", exc)
         return None
 
@@ -212,14 +217,14 @@ def cmd_dedupe(args: argparse.Namespace, out: TextIO) -> int:
         print("error: say what to do: --rebuild re-links the whole base", file=sys.stderr)
         return 2
     settings = project_settings(args.database_url)
+    chain = _chain(settings)
     try:
-        rules = Rules.for_crawl(settings)
-    except RulesError as exc:
+        rules = chain.rules
+        similarity = chain.dedupe_config.name_similarity
+    except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    store = open_store(
-        settings["DATABASE_URL"], name_similarity=settings.getint("DEDUPE_NAME_SIMILARITY")
-    )
+    store = open_store(settings["DATABASE_URL"], name_similarity=similarity)
     try:
         result = store.rebuild_links(rules)
     finally:
