@@ -170,7 +170,8 @@ def lead_record(lead: dict[str, Any], phone_format: str = "e164") -> dict[str, A
             {
                 "platform": o["platform"],
                 "product_name": o["product_name"],
-                "price_brl": str(o["price_brl"]) if o["price_brl"] is not None else None,
+                # a number (JSON), never a string or a repr
+                "price_brl": float(o["price_brl"]) if o["price_brl"] is not None else None,
                 "checkout_url": o["checkout_url"],
             }
             for o in lead["offers"]
@@ -199,7 +200,9 @@ def csv_cells(record: dict[str, Any]) -> list[str]:
                     part
                     for part in (
                         o["product_name"] or "",
-                        format_brl(Decimal(o["price_brl"])) if o["price_brl"] else "",
+                        format_brl(Decimal(str(o["price_brl"])))
+                        if o["price_brl"] is not None
+                        else "",
                         o["checkout_url"],
                     )
                     if part

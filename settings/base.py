@@ -150,6 +150,15 @@ PERSIST_RETRY_TIMES = 3  # retries of a failed batch before leads are tried one 
 PERSIST_RETRY_BACKOFF = 2.0  # seconds before the first retry; doubles each time
 PERSIST_SPILL_DIR = "data/unsaved"  # JSON Lines of leads the base refused, for replay
 
+# --- Feeds: `scrapy crawl X -O leads.csv|leads.jsonl` (leadcrawler/feeds.py) -------------
+# The same flat columns as `leadcrawler export`, one row per sighting.
+FEED_EXPORTERS = {
+    "csv": "leadcrawler.feeds.LeadCsvItemExporter",
+    "jsonl": "leadcrawler.feeds.LeadJsonLinesItemExporter",
+}
+FEED_CSV_DIALECT = "excel-br"  # ';' + UTF-8 BOM + CRLF for Excel pt-BR; "rfc4180" for ','
+FEED_PHONE_FORMAT = "e164"  # e164 (quoted against formulas in CSV), national or digits
+
 # --- Rendering: the last rung of the extraction ladder (leadcrawler/browser.py) ----------
 # Platform spiders re-request a page through Chromium (scrapy-playwright) only when
 # structured data, embedded state and text patterns found nothing.
