@@ -163,9 +163,8 @@ class LeadCsvItemExporter(_LeadExporterBase):
         if isinstance(item, Lead):
             self.writer.writerow(csv_cells(record))
         else:
-            self.writer.writerow(
-                [neutralise("" if record.get(c) is None else str(record.get(c))) for c in self.header]
-            )
+            cells = ("" if record.get(c) is None else str(record.get(c)) for c in self.header)
+            self.writer.writerow([neutralise(cell) for cell in cells])
 
     def finish_exporting(self) -> None:
         if self.skipped:

@@ -11,7 +11,9 @@ from leadcrawler.export import COLUMNS
 from tests.test_e2e_kiwify import ALL_URLS, EXPECTED
 
 
-def test_csv_feed_is_flat_excel_ready_and_guarded(run_crawl, sqlite_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_csv_feed_is_flat_excel_ready_and_guarded(
+    run_crawl, sqlite_url: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     feed = tmp_path / "leads.csv"
     result = run_crawl("kiwify", sqlite_url, "urls=" + ",".join(ALL_URLS), "-O", str(feed))
     assert result.returncode == 0, result.log[-3000:]
