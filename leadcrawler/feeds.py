@@ -89,7 +89,8 @@ def feed_record(lead: Lead, phone_format: str = "e164") -> dict[str, Any]:
 
 def plain_record(item: Any) -> dict[str, Any]:
     """Any other dataclass item, flat: dates ISO 8601, decimals as numbers."""
-    record = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
+    is_instance = dataclasses.is_dataclass(item) and not isinstance(item, type)
+    record = dataclasses.asdict(item) if is_instance else dict(item)
     return {key: _plain(value) for key, value in record.items()}
 
 
@@ -118,7 +119,7 @@ class _LeadExporterBase(BaseItemExporter):
         self.file = file
         self.csv_dialect = csv_dialect
         self.phone_format = phone_format
-        self.encoding = self.encoding or "utf-8"
+        self.charset: str = self.encoding or "utf-8"
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, file: IO[bytes], **kwargs: Any) -> Self:
@@ -139,10 +140,10 @@ class LeadCsvItemExporter(_LeadExporterBase):
         super().__init__(file, **kwargs)
         spec = CSV_DIALECTS[self.csv_dialect]
         self.stream = io.TextIOWrapper(
-            file, encoding=self.encoding, newline="", line_buffering=False, write_through=True
+            file, encoding=self.charset, newline="", line_buffering=False, write_through=True
         )
         self.writer = csv.writer(self.stream, delimiter=spec.delimiter, lineterminator="\r\n")
-        self.bom = spec.bom and self.encoding.replace("_", "-").lower() in ("utf-8", "utf8")
+        self.bom = spec.bom and self.charset.replace("_", "-").lower() in ("utf-8", "utf8")
         self.header: tuple[str, ...] | None = None
         self.kind: type | None = None
         self.skipped = 0
@@ -181,4 +182,4 @@ class LeadJsonLinesItemExporter(_LeadExporterBase):
 
     def export_item(self, item: Any) -> None:
         line = json.dumps(self.record(item), ensure_ascii=False, default=str) + "\n"
-        self.file.write(line.encode(self.encoding))
+        self.file.write(line.encode(self.charset))
