@@ -164,13 +164,50 @@ FEED_PHONE_FORMAT = "e164"  # e164 (quoted against formulas in CSV), national or
 # structured data, embedded state and text patterns found nothing.
 RENDER_ENABLED = True
 RENDER_BROWSER_PATH = None  # None: $LEADCRAWLER_CHROMIUM, else chromium on the PATH
+# Chromium must send nothing of its own (measured with Debian's Chromium 156 through the fixture
+# web: without these it calls accounts.google.com/ListAccounts, update.googleapis.com and
+# content-autofill.googleapis.com through the user's proxy on every start).
 RENDER_BROWSER_ARGS = [
-    # Chromium's own background traffic (updates, sync) has nowhere to go on a closed network.
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--metrics-recording-only",  # metrics are recorded locally, never uploaded
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--no-pings",
     "--no-first-run",
     "--disable-gpu",
+    # Some services ignore the switches above: their endpoints point at a closed loopback port
+    # (loopback never goes through the proxy), so a call fails on the machine itself.
+    "--gaia-url=http://127.0.0.1:9",
+    "--lso-url=http://127.0.0.1:9",
+    "--google-apis-url=http://127.0.0.1:9",
+    "--component-updater=url-source=http://127.0.0.1:9",
+    "--apps-gallery-update-url=http://127.0.0.1:9",
+]
+# Chromium honours only the last --disable-features switch, so this list repeats Playwright's own
+# (leadcrawler/browser.py joins it into one switch) and adds the services that phone home.
+RENDER_BROWSER_DISABLED_FEATURES = [
+    "AutofillServerCommunication",  # content-autofill.googleapis.com
+    "OptimizationHints",
+    "OptimizationGuideModelDownloading",
+    "CertificateTransparencyComponentUpdater",
+    "NetworkTimeServiceQuerying",
+    "Translate",
+    "MediaRouter",
+    "DialMediaRouteProvider",
+    "InterestFeedContentSuggestions",
+    "PreconnectToSearch",
+    "AimEnabled",
+    "LensOverlay",
+    # Playwright's own list (kept, or its behaviour changes):
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
 ]
 RENDER_IGNORE_HTTPS_ERRORS = False  # Chromium checks certificates (Scrapy itself does not)
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
