@@ -150,6 +150,20 @@ PERSIST_RETRY_TIMES = 3  # retries of a failed batch before leads are tried one 
 PERSIST_RETRY_BACKOFF = 2.0  # seconds before the first retry; doubles each time
 PERSIST_SPILL_DIR = "data/unsaved"  # JSON Lines of leads the base refused, for replay
 
+# --- Monitoring: per-run metrics and alerts (leadcrawler/monitors) ------------------------
+MONITOR_ENABLED = True  # store each run's metrics in the base and check them at the end
+EXTENSIONS = {"leadcrawler.monitors.extension.RunMonitor": 500}
+SPIDER_MIDDLEWARES = {"leadcrawler.monitors.timing.ExtractTimingMiddleware": 950}
+ALERTS_ENABLED = True
+ALERTS_BASELINE_RUNS = 10  # a metric's baseline: median of the source's last N runs
+ALERTS_BASELINE_MIN_RUNS = 3  # fewer earlier runs: no baseline alerts yet
+ALERTS_DROP_SHARE = 0.5  # extraction success or a field's coverage below 50 % of its baseline
+ALERTS_MAX_ERROR_RATE = 20.0  # percent of download attempts failing (4xx/5xx/network)
+ALERTS_MAX_BAN_RATE = 5.0  # percent of download attempts answered 403/429
+# Slack-compatible incoming webhook; a secret: set it in the environment, never here.
+ALERTS_WEBHOOK_URL = os.environ.get("ALERTS_WEBHOOK_URL", "")
+ALERTS_WEBHOOK_TIMEOUT = 10.0  # seconds
+
 # --- Feeds: `scrapy crawl X -O leads.csv|leads.jsonl` (leadcrawler/feeds.py) -------------
 # The same flat columns as `leadcrawler export`, one row per sighting.
 FEED_EXPORTERS = {

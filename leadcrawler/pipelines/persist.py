@@ -103,10 +103,13 @@ class PersistPipeline:
         name = spider.name if spider is not None else "?"
         arguments = dict(getattr(spider, "arguments", {}) or {})
         self.run_id = await self._in_thread(self.store.start_run, name, arguments)
+        # The run monitor (leadcrawler/monitors) adds the run's metrics to this row.
+        self.stats.set_value("leadcrawler/run_id", str(self.run_id))
         logger.info("Writing leads to %s (run %s)", self._safe_url(), self.run_id)
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Lead):
+            self.stats.inc_value("leadcrawler/persist/received")
             self.buffer.append(item)
             if len(self.buffer) >= self.config.batch_size:
                 await self.flush()
