@@ -7,6 +7,7 @@
   leadcrawler enrich     retry the enrichment steps that failed (--retry-failed)
   leadcrawler migrate    bring the base's schema up to date
   leadcrawler rescore    re-score every lead after editing settings/qualification.toml
+  leadcrawler report     recent runs per source: a table, or charts in one HTML file (--html)
 
 The base is ``DATABASE_URL`` from the Scrapy settings (environment or ``--database-url``).
 """
@@ -275,6 +276,47 @@ def cmd_rescore(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
+    from leadcrawler.monitors.alerts import AlertConfig, AlertConfigError
+    from leadcrawler.report import render_html, render_table
+    from leadcrawler.storage.runs import RunStore
+
+    settings = project_settings(args.database_url)
+    try:
+        config = AlertConfig.from_settings(settings)
+    except AlertConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    store = open_store(settings["DATABASE_URL"])
+    try:
+        runs = RunStore(store.engine).recent(
+            args.last, spiders=[args.spider] if args.spider else ()
+        )
+    finally:
+        store.engine.dispose()
+    if args.html:
+        target = Path(args.html)
+        try:
+            target.write_text(render_html(runs, config), encoding="utf-8")
+        except OSError as exc:
+            print(f"error: cannot write {args.html}: {exc.strerror}", file=sys.stderr)
+            return 2
+        print(f"Wrote the report of {len(runs)} run(s) to {args.html}", file=out)
+        return 0
+    out.write(render_table(runs))
+    return 0
+
+
+def positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1: {value!r}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadcrawler", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -333,6 +375,11 @@ def build_parser() -> argparse.ArgumentParser:
     rescore = add("rescore", "Re-score every lead with the qualification rules")
     rescore.add_argument("--rules", help="rules file (default: QUALIFY_RULES_FILE)")
     rescore.set_defaults(func=cmd_rescore)
+    report = add("report", "Recent runs per source: metrics, trends and alerts")
+    report.add_argument("--last", type=positive, default=10, help="runs per source (default 10)")
+    report.add_argument("--spider", help="only this spider's runs, e.g. kiwify")
+    report.add_argument("--html", metavar="FILE", help="write a self-contained page with charts")
+    report.set_defaults(func=cmd_report)
     return parser
 
 
