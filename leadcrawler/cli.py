@@ -19,7 +19,8 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -31,7 +32,7 @@ from scrapy.utils.conf import closest_scrapy_cfg
 from scrapy.utils.project import get_project_settings
 
 from leadcrawler.dns import DnsConfig, MxResult
-from leadcrawler.export import CSV_DIALECTS, PHONE_FORMATS, export
+from leadcrawler.export import CSV_DIALECTS, PHONE_FORMATS, export, last_export, record_export
 from leadcrawler.pipelines.enrich import mx_facts
 from leadcrawler.scoring import Rules, RulesError
 from leadcrawler.storage.repository import LeadFilter, LeadStore
@@ -130,22 +131,75 @@ def best_contact(contacts: Sequence[dict[str, Any]]) -> str | None:
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     settings = project_settings(args.database_url)
-    where = LeadFilter(tiers=tuple(args.tier), min_score=args.min_score, since=args.since)
+    started_at = datetime.now(UTC)
+    changed_since: datetime | None = None
+    if args.changed_since == "LAST":
+        if args.output == "-":
+            print("error: --changed-since LAST needs a file (-o FILE) to remember", file=sys.stderr)
+            return 2
+        changed_since = last_export(args.output)  # None: first export, everything
+    elif args.changed_since is not None:
+        changed_since = since_date(args.changed_since)
+    where = LeadFilter(
+        tiers=tuple(args.tier),
+        min_score=args.min_score,
+        since=args.since,
+        platforms=tuple(args.platform),
+        sources=tuple(args.source),
+        changed_since=changed_since,
+    )
     store = open_store(settings["DATABASE_URL"])
     try:
-        count = export(
-            store.iter_leads(where),
-            args.output,
-            fmt=args.format,
-            dialect=args.csv_dialect,
-            phone_format=args.phone_format,
-            stdout=out,
-        )
+        leads = store.iter_leads(where)
+        show_bar = args.output != "-" and sys.stderr.isatty()
+        with progress_bar(show_bar, store.count_leads(where) if show_bar else 0) as advance:
+            count = export(
+                (advance(lead) for lead in leads),
+                args.output,
+                fmt=args.format,
+                dialect=args.csv_dialect,
+                phone_format=args.phone_format,
+                stdout=out,
+            )
     finally:
         store.engine.dispose()
     if args.output != "-":
-        print(f"Exported {count} lead(s) to {args.output}", file=out)
+        record_export(args.output, started_at, count)
+        delta = f" new or updated since {changed_since:%Y-%m-%d %H:%M} UTC" if changed_since else ""
+        print(f"Exported {count} lead(s){delta} to {args.output}", file=out)
     return 0
+
+
+@contextmanager
+def progress_bar(show: bool, total: int) -> Iterator[Callable[[Any], Any]]:
+    """A ``rich`` progress bar on a terminal (stderr); nothing when piped or redirected."""
+    if not show:
+        yield lambda item: item
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Exporting leads", total=total)
+
+        def advance(item: Any) -> Any:
+            bar.advance(task)
+            return item
+
+        yield advance
+
+
+def names(value: str) -> list[str]:
+    chosen = [v.strip().lower() for v in value.split(",") if v.strip()]
+    if not chosen:
+        raise argparse.ArgumentTypeError(f"expected comma-separated names: {value!r}")
+    return chosen
+
+
+def changed_since_arg(value: str) -> str:
+    if value != "LAST":
+        since_date(value)  # a clear error now rather than later
+    return value
 
 
 def cmd_enrich(args: argparse.Namespace, out: TextIO) -> int:
@@ -346,6 +400,18 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--tier", type=tiers, default=[], help="only these tiers, e.g. A,B")
     exp.add_argument("--min-score", type=int, help="only leads scoring at least this")
     exp.add_argument("--since", type=since_date, help="only leads seen on or after this date")
+    exp.add_argument(
+        "--platform", type=names, default=[], help="only leads selling there, e.g. kiwify,hubla"
+    )
+    exp.add_argument(
+        "--source", type=names, default=[], help="only leads seen by these sources, e.g. hotmart"
+    )
+    exp.add_argument(
+        "--changed-since",
+        type=changed_since_arg,
+        metavar="LAST|DATE",
+        help="only leads new or updated since the last export to the same file (LAST) or a date",
+    )
     exp.add_argument(
         "--csv-dialect",
         choices=sorted(CSV_DIALECTS),
