@@ -148,6 +148,12 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
         sources=tuple(args.source),
         changed_since=changed_since,
     )
+    if args.output != "-":
+        try:
+            Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            return 2
     store = open_store(settings["DATABASE_URL"])
     try:
         leads = store.iter_leads(where)
@@ -351,6 +357,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     if args.html:
         target = Path(args.html)
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(render_html(runs, config), encoding="utf-8")
         except OSError as exc:
             print(f"error: cannot write {args.html}: {exc.strerror}", file=sys.stderr)
