@@ -2,7 +2,7 @@
 
 ``scrapy crawl kiwify -O leads.csv`` (or ``-O leads.jsonl``) gives one row per sighting (each
 final, enriched and qualified item) with exactly the export's columns, built by the export's
-own row builder (:func:`leadcrawler.export.lead_record`, :func:`leadcrawler.export.csv_cells`):
+own row builder (``lead_record`` and ``csv_cells`` in :mod:`leadcrawler.storage.export`):
 lists joined with `` | ``, offers as ``Product — R$ 97,00 — URL``, dates ISO 8601, the
 CWE-1236 guard on every CSV cell. JSON Lines keeps arrays and objects as JSON.
 
@@ -28,7 +28,8 @@ from typing import IO, TYPE_CHECKING, Any, Self
 
 from scrapy.exporters import BaseItemExporter
 
-from leadcrawler.export import (
+from leadcrawler.domain.items import Lead
+from leadcrawler.storage.export import (
     COLUMNS,
     CSV_DIALECTS,
     PHONE_FORMATS,
@@ -36,7 +37,6 @@ from leadcrawler.export import (
     lead_record,
     neutralise,
 )
-from leadcrawler.items import Lead
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from leadcrawler.items import utcnow
+from leadcrawler.domain.items import utcnow
 from leadcrawler.storage.models import Run
 from leadcrawler.storage.repository import as_utc
 
