@@ -7,7 +7,9 @@ newest Alembic revision; the persist stage and the CLI call it on first use.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import shutil
 import tempfile
 import threading
 from importlib import resources
@@ -63,6 +65,7 @@ def _script_location() -> str:
     with _EXTRACT_LOCK:
         if not _EXTRACTED:
             target = Path(tempfile.mkdtemp(prefix="leadcrawler-migrations-"))
+            atexit.register(shutil.rmtree, target, ignore_errors=True)
             _copy_tree(scripts, target)
             _EXTRACTED.append(str(target))
     return _EXTRACTED[0]
