@@ -24,7 +24,7 @@ import json
 import logging
 from datetime import datetime
 from decimal import Decimal
-from typing import IO, TYPE_CHECKING, Any, Self
+from typing import IO, TYPE_CHECKING, Any, Self, cast
 
 from scrapy.exporters import BaseItemExporter
 
@@ -37,6 +37,7 @@ from leadcrawler.storage.export import (
     lead_record,
     neutralise,
 )
+from leadcrawler.storage.readmodel import StoredLead
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -44,10 +45,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def lead_as_stored(lead: Lead) -> dict[str, Any]:
+def lead_as_stored(lead: Lead) -> StoredLead:
     """A crawled :class:`Lead` in the shape the base hands to the export (one sighting)."""
     seen = lead.sighting.seen_at
-    return {
+    record: dict[str, Any] = {
         "lead_id": lead.lead_uid or "",
         "name": lead.display_name or lead.legal_name,
         "legal_name": lead.legal_name,
@@ -80,6 +81,7 @@ def lead_as_stored(lead: Lead) -> dict[str, Any]:
             for o in lead.offers
         ],
     }
+    return cast(StoredLead, record)
 
 
 def feed_record(lead: Lead, phone_format: str = "e164") -> dict[str, Any]:
