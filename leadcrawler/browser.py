@@ -12,7 +12,12 @@ found nothing. :func:`render_settings` wires scrapy-playwright into a crawl:
 - contexts and pages are bounded (``PLAYWRIGHT_MAX_CONTEXTS``,
   ``PLAYWRIGHT_MAX_PAGES_PER_CONTEXT``) and images, media and fonts are never downloaded.
 
-Settings: ``RENDER_ENABLED``, ``RENDER_BROWSER_PATH``, ``RENDER_BROWSER_ARGS``.
+- the browser makes no traffic of its own: background networking, component updates, sync,
+  metrics upload, autofill and sign-in are off (``RENDER_BROWSER_ARGS``,
+  ``RENDER_BROWSER_DISABLED_FEATURES``); only the page and its resources are requested.
+
+Settings: ``RENDER_ENABLED``, ``RENDER_BROWSER_PATH``, ``RENDER_BROWSER_ARGS``,
+``RENDER_BROWSER_DISABLED_FEATURES``.
 """
 
 from __future__ import annotations
@@ -67,7 +72,7 @@ def render_settings(
     handlers.update(http=PLAYWRIGHT_HANDLER, https=PLAYWRIGHT_HANDLER)
     launch: dict[str, Any] = dict(settings.get("PLAYWRIGHT_LAUNCH_OPTIONS") or {})
     launch.setdefault("headless", True)
-    launch.setdefault("args", list(settings.get("RENDER_BROWSER_ARGS") or ()))
+    launch.setdefault("args", browser_args(settings))
     executable = find_browser(settings.get("RENDER_BROWSER_PATH"), env)
     if executable:
         launch.setdefault("executable_path", executable)
@@ -75,6 +80,20 @@ def render_settings(
     if proxy:
         launch.setdefault("proxy", proxy)
     return {"DOWNLOAD_HANDLERS": handlers, "PLAYWRIGHT_LAUNCH_OPTIONS": launch}
+
+
+def browser_args(settings: Mapping[str, Any]) -> list[str]:
+    """``RENDER_BROWSER_ARGS`` plus one ``--disable-features`` switch (Chromium honours only
+    the last one it is given, so every feature to disable must be in it)."""
+    args = [a for a in settings.get("RENDER_BROWSER_ARGS") or () if a]
+    features = list(dict.fromkeys(settings.get("RENDER_BROWSER_DISABLED_FEATURES") or ()))
+    given = [a for a in args if a.startswith("--disable-features=")]
+    for arg in given:
+        features += [f for f in arg.split("=", 1)[1].split(",") if f and f not in features]
+    args = [a for a in args if a not in given]
+    if features:
+        args.append("--disable-features=" + ",".join(features))
+    return args
 
 
 def abort_heavy_requests(request: Any) -> bool:

@@ -7,6 +7,7 @@
   leadcrawler enrich     retry the enrichment steps that failed (--retry-failed)
   leadcrawler migrate    bring the base's schema up to date
   leadcrawler rescore    re-score every lead after editing settings/qualification.toml
+  leadcrawler report     recent runs per source: a table, or charts in one HTML file (--html)
 
 The base is ``DATABASE_URL`` from the Scrapy settings (environment or ``--database-url``).
 """
@@ -18,7 +19,8 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -33,7 +35,13 @@ from leadcrawler.enricher import Chain, ConfigError, MemoryStats
 from leadcrawler.enricher.dns import DnsConfig, MxResult
 from leadcrawler.enricher.enrich import mx_facts
 from leadcrawler.storage import readmodel
-from leadcrawler.storage.export import CSV_DIALECTS, PHONE_FORMATS, export
+from leadcrawler.storage.export import (
+    CSV_DIALECTS,
+    PHONE_FORMATS,
+    export,
+    last_export,
+    record_export,
+)
 from leadcrawler.storage.readmodel import StoredLead
 from leadcrawler.storage.repository import LeadFilter, LeadStore
 from leadcrawler.storage.store import open_store
@@ -129,22 +137,81 @@ def best_contact(lead: StoredLead) -> str | None:
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     settings = project_settings(args.database_url)
-    where = LeadFilter(tiers=tuple(args.tier), min_score=args.min_score, since=args.since)
+    started_at = datetime.now(UTC)
+    changed_since: datetime | None = None
+    if args.changed_since == "LAST":
+        if args.output == "-":
+            print("error: --changed-since LAST needs a file (-o FILE) to remember", file=sys.stderr)
+            return 2
+        changed_since = last_export(args.output)  # None: first export, everything
+    elif args.changed_since is not None:
+        changed_since = since_date(args.changed_since)
+    where = LeadFilter(
+        tiers=tuple(args.tier),
+        min_score=args.min_score,
+        since=args.since,
+        platforms=tuple(args.platform),
+        sources=tuple(args.source),
+        changed_since=changed_since,
+    )
+    if args.output != "-":
+        try:
+            Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            return 2
     store = open_store(settings["DATABASE_URL"])
     try:
-        count = export(
-            store.iter_leads(where),
-            args.output,
-            fmt=args.format,
-            dialect=args.csv_dialect,
-            phone_format=args.phone_format,
-            stdout=out,
-        )
+        leads = store.iter_leads(where)
+        show_bar = args.output != "-" and sys.stderr.isatty()
+        with progress_bar(show_bar, store.count_leads(where) if show_bar else 0) as advance:
+            count = export(
+                (advance(lead) for lead in leads),
+                args.output,
+                fmt=args.format,
+                dialect=args.csv_dialect,
+                phone_format=args.phone_format,
+                stdout=out,
+            )
     finally:
         store.engine.dispose()
     if args.output != "-":
-        print(f"Exported {count} lead(s) to {args.output}", file=out)
+        record_export(args.output, started_at, count)
+        delta = f" new or updated since {changed_since:%Y-%m-%d %H:%M} UTC" if changed_since else ""
+        print(f"Exported {count} lead(s){delta} to {args.output}", file=out)
     return 0
+
+
+@contextmanager
+def progress_bar(show: bool, total: int) -> Iterator[Callable[[Any], Any]]:
+    """A ``rich`` progress bar on a terminal (stderr); nothing when piped or redirected."""
+    if not show:
+        yield lambda item: item
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Exporting leads", total=total)
+
+        def advance(item: Any) -> Any:
+            bar.advance(task)
+            return item
+
+        yield advance
+
+
+def names(value: str) -> list[str]:
+    chosen = [v.strip().lower() for v in value.split(",") if v.strip()]
+    if not chosen:
+        raise argparse.ArgumentTypeError(f"expected comma-separated names: {value!r}")
+    return chosen
+
+
+def changed_since_arg(value: str) -> str:
+    if value != "LAST":
+        since_date(value)  # a clear error now rather than later
+    return value
 
 
 def cmd_enrich(args: argparse.Namespace, out: TextIO) -> int:
@@ -280,6 +347,48 @@ def cmd_rescore(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
+    from leadcrawler.monitors.alerts import AlertConfig, AlertConfigError
+    from leadcrawler.report import render_html, render_table
+    from leadcrawler.storage.runs import RunStore
+
+    settings = project_settings(args.database_url)
+    try:
+        config = AlertConfig.from_settings(settings)
+    except AlertConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    store = open_store(settings["DATABASE_URL"])
+    try:
+        runs = RunStore(store.engine).recent(
+            args.last, spiders=[args.spider] if args.spider else ()
+        )
+    finally:
+        store.engine.dispose()
+    if args.html:
+        target = Path(args.html)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(render_html(runs, config), encoding="utf-8")
+        except OSError as exc:
+            print(f"error: cannot write {args.html}: {exc.strerror}", file=sys.stderr)
+            return 2
+        print(f"Wrote the report of {len(runs)} run(s) to {args.html}", file=out)
+        return 0
+    out.write(render_table(runs))
+    return 0
+
+
+def positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1: {value!r}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadcrawler", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -310,6 +419,18 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--min-score", type=int, help="only leads scoring at least this")
     exp.add_argument("--since", type=since_date, help="only leads seen on or after this date")
     exp.add_argument(
+        "--platform", type=names, default=[], help="only leads selling there, e.g. kiwify,hubla"
+    )
+    exp.add_argument(
+        "--source", type=names, default=[], help="only leads seen by these sources, e.g. hotmart"
+    )
+    exp.add_argument(
+        "--changed-since",
+        type=changed_since_arg,
+        metavar="LAST|DATE",
+        help="only leads new or updated since the last export to the same file (LAST) or a date",
+    )
+    exp.add_argument(
         "--csv-dialect",
         choices=sorted(CSV_DIALECTS),
         default="excel-br",
@@ -338,6 +459,11 @@ def build_parser() -> argparse.ArgumentParser:
     rescore = add("rescore", "Re-score every lead with the qualification rules")
     rescore.add_argument("--rules", help="rules file (default: QUALIFY_RULES_FILE)")
     rescore.set_defaults(func=cmd_rescore)
+    report = add("report", "Recent runs per source: metrics, trends and alerts")
+    report.add_argument("--last", type=positive, default=10, help="runs per source (default 10)")
+    report.add_argument("--spider", help="only this spider's runs, e.g. kiwify")
+    report.add_argument("--html", metavar="FILE", help="write a self-contained page with charts")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

@@ -103,6 +103,8 @@ CIRCUIT_BREAKER_COOLDOWN = 120.0  # seconds an open domain rests before one prob
 EXTENSIONS = {
     "leadcrawler.extensions.StorageExtension": 0,
     "leadcrawler.extensions.EnricherExtension": 0,
+    # Per-run metrics and alerts at spider close (leadcrawler/monitors, MONITOR_ENABLED).
+    "leadcrawler.monitors.extension.RunMonitor": 500,
 }
 
 # --- Pipeline chain: normalize -> validate -> enrich -> dedupe -> qualify -> persist ------
@@ -158,18 +160,77 @@ PERSIST_RETRY_TIMES = 3  # retries of a failed batch before leads are tried one 
 PERSIST_RETRY_BACKOFF = 2.0  # seconds before the first retry; doubles each time
 PERSIST_SPILL_DIR = "data/unsaved"  # JSON Lines of leads the base refused, for replay
 
+# --- Monitoring: per-run metrics and alerts (leadcrawler/monitors) ------------------------
+MONITOR_ENABLED = True  # store each run's metrics in the base and check them at the end
+SPIDER_MIDDLEWARES = {"leadcrawler.monitors.timing.ExtractTimingMiddleware": 950}
+ALERTS_ENABLED = True
+ALERTS_BASELINE_RUNS = 10  # a metric's baseline: median of the source's last N runs
+ALERTS_BASELINE_MIN_RUNS = 3  # fewer earlier runs: no baseline alerts yet
+ALERTS_DROP_SHARE = 0.5  # extraction success or a field's coverage below 50 % of its baseline
+ALERTS_MAX_ERROR_RATE = 20.0  # percent of download attempts failing (4xx/5xx/network)
+ALERTS_MAX_BAN_RATE = 5.0  # percent of download attempts answered 403/429
+# Slack-compatible incoming webhook; a secret: set it in the environment, never here.
+ALERTS_WEBHOOK_URL = os.environ.get("ALERTS_WEBHOOK_URL", "")
+ALERTS_WEBHOOK_TIMEOUT = 10.0  # seconds
+
+# --- Feeds: `scrapy crawl X -O leads.csv|leads.jsonl` (leadcrawler/feeds.py) -------------
+# The same flat columns as `leadcrawler export`, one row per sighting.
+FEED_EXPORTERS = {
+    "csv": "leadcrawler.feeds.LeadCsvItemExporter",
+    "jsonl": "leadcrawler.feeds.LeadJsonLinesItemExporter",
+}
+FEED_CSV_DIALECT = "excel-br"  # ';' + UTF-8 BOM + CRLF for Excel pt-BR; "rfc4180" for ','
+FEED_PHONE_FORMAT = "e164"  # e164 (quoted against formulas in CSV), national or digits
+
 # --- Rendering: the last rung of the extraction ladder (leadcrawler/browser.py) ----------
 # Platform spiders re-request a page through Chromium (scrapy-playwright) only when
 # structured data, embedded state and text patterns found nothing.
 RENDER_ENABLED = True
 RENDER_BROWSER_PATH = None  # None: $LEADCRAWLER_CHROMIUM, else chromium on the PATH
+# Chromium must send nothing of its own (measured with Debian's Chromium 156 through the fixture
+# web: without these it calls accounts.google.com/ListAccounts, update.googleapis.com and
+# content-autofill.googleapis.com through the user's proxy on every start).
 RENDER_BROWSER_ARGS = [
-    # Chromium's own background traffic (updates, sync) has nowhere to go on a closed network.
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--metrics-recording-only",  # metrics are recorded locally, never uploaded
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--no-pings",
     "--no-first-run",
     "--disable-gpu",
+    # Some services ignore the switches above: their endpoints point at a closed loopback port
+    # (loopback never goes through the proxy), so a call fails on the machine itself.
+    "--gaia-url=http://127.0.0.1:9",
+    "--lso-url=http://127.0.0.1:9",
+    "--google-apis-url=http://127.0.0.1:9",
+    "--component-updater=url-source=http://127.0.0.1:9",
+    "--apps-gallery-update-url=http://127.0.0.1:9",
+]
+# Chromium honours only the last --disable-features switch, so this list repeats Playwright's own
+# (leadcrawler/browser.py joins it into one switch) and adds the services that phone home.
+RENDER_BROWSER_DISABLED_FEATURES = [
+    "AutofillServerCommunication",  # content-autofill.googleapis.com
+    "OptimizationHints",
+    "OptimizationGuideModelDownloading",
+    "CertificateTransparencyComponentUpdater",
+    "NetworkTimeServiceQuerying",
+    "Translate",
+    "MediaRouter",
+    "DialMediaRouteProvider",
+    "InterestFeedContentSuggestions",
+    "PreconnectToSearch",
+    "AimEnabled",
+    "LensOverlay",
+    # Playwright's own list (kept, or its behaviour changes):
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
 ]
 RENDER_IGNORE_HTTPS_ERRORS = False  # Chromium checks certificates (Scrapy itself does not)
 PLAYWRIGHT_BROWSER_TYPE = "chromium"

@@ -15,6 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from leadcrawler.packaged import read_text
+
 WEIGHT_NAMES = (
     "business_email",
     "free_email",
@@ -52,7 +54,7 @@ class Rules:
     @classmethod
     def from_file(cls, path: str | Path) -> Rules:
         try:
-            raw = tomllib.loads(Path(path).read_text("utf-8"))
+            raw = tomllib.loads(read_text(path))  # also from a deployed (zipped) egg
         except FileNotFoundError as exc:
             raise RulesError(f"qualification rules file not found: {path}") from exc
         except tomllib.TOMLDecodeError as exc:

@@ -74,10 +74,13 @@ class Persister:
         if self.store is None:
             return
         self.run_id = await asyncio.to_thread(self.store.start_run, name, arguments)
+        # The run monitor (leadcrawler/monitors) adds the run's metrics to this row.
+        self.stats.set_value("leadcrawler/run_id", str(self.run_id))
         safe_url = self.store.engine.url.render_as_string(hide_password=True)
         logger.info("Writing leads to %s (run %s)", safe_url, self.run_id)
 
     async def add(self, lead: Lead) -> None:
+        self.stats.inc_value("leadcrawler/persist/received")
         self.buffer.append(lead)
         if len(self.buffer) >= self.config.batch_size:
             await self.flush()

@@ -216,6 +216,8 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
 
     def page_done(self, response: Response) -> None:
         """Call from ``parse``: the page was fetched and parsed (with or without a lead)."""
+        if not response.meta.get(RENDERED_META):  # a rendered second look is the same page
+            self._inc("page/parsed")
         url = response.meta.get(FRONTIER_META)
         if url:
             self.outcomes.append((url, Outcome.DONE, None))

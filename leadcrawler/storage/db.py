@@ -7,8 +7,13 @@ newest Alembic revision; the persist stage and the CLI call it on first use.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import shutil
+import tempfile
 import threading
+from importlib import resources
+from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +52,38 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_EXTRACTED: list[str] = []
+_EXTRACT_LOCK = threading.Lock()
+
+
+def _script_location() -> str:
+    """Alembic reads its scripts from a folder. From a zipped egg (Scrapyd) the migrations are
+    copied to a temporary folder once per process first."""
+    scripts = resources.files("leadcrawler.migrations")
+    if isinstance(scripts, Path):
+        return "leadcrawler:migrations"
+    with _EXTRACT_LOCK:
+        if not _EXTRACTED:
+            target = Path(tempfile.mkdtemp(prefix="leadcrawler-migrations-"))
+            atexit.register(shutil.rmtree, target, ignore_errors=True)
+            _copy_tree(scripts, target)
+            _EXTRACTED.append(str(target))
+    return _EXTRACTED[0]
+
+
+def _copy_tree(source: Traversable, target: Path) -> None:
+    for entry in source.iterdir():
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                (target / entry.name).mkdir(exist_ok=True)
+                _copy_tree(entry, target / entry.name)
+        elif entry.name.endswith((".py", ".mako")):
+            (target / entry.name).write_bytes(entry.read_bytes())
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", "leadcrawler:migrations")
+    cfg.set_main_option("script_location", _script_location())
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 

@@ -21,7 +21,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -158,7 +158,8 @@ def lead_record(lead: StoredLead, phone_format: str = "e164") -> dict[str, Any]:
             {
                 "platform": o["platform"],
                 "product_name": o["product_name"],
-                "price_brl": str(o["price_brl"]) if o["price_brl"] is not None else None,
+                # a number (JSON), never a string or a repr
+                "price_brl": float(o["price_brl"]) if o["price_brl"] is not None else None,
                 "checkout_url": o["checkout_url"],
             }
             for o in lead["offers"]
@@ -187,7 +188,9 @@ def csv_cells(record: dict[str, Any]) -> list[str]:
                     part
                     for part in (
                         o["product_name"] or "",
-                        format_brl(Decimal(o["price_brl"])) if o["price_brl"] else "",
+                        format_brl(Decimal(str(o["price_brl"])))
+                        if o["price_brl"] is not None
+                        else "",
                         o["checkout_url"],
                     )
                     if part
@@ -256,3 +259,33 @@ def export(
     finally:
         partial.unlink(missing_ok=True)
     return count
+
+
+# --- deltas: `--changed-since LAST` -------------------------------------------------------
+
+
+def state_path(output: str) -> Path:
+    """Where the last export to ``output`` is recorded: a small JSON file beside it."""
+    target = Path(output).resolve()
+    return target.with_name(f".{target.name}.last-export.json")
+
+
+def last_export(output: str) -> datetime | None:
+    """When the last complete export to ``output`` started, or None (never, or unreadable)."""
+    try:
+        raw = json.loads(state_path(output).read_text("utf-8"))
+        moment = datetime.fromisoformat(raw["started_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def record_export(output: str, started_at: datetime, rows: int) -> None:
+    """Remember a complete export (written only after the file itself was renamed in place)."""
+    path = state_path(output)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(
+        json.dumps({"started_at": started_at.isoformat(), "rows": rows, "output": output}),
+        "utf-8",
+    )
+    os.replace(partial, path)

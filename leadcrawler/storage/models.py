@@ -54,6 +54,12 @@ class Run(Base):
     finished_at: Mapped[datetime | None]
     finish_reason: Mapped[str | None] = mapped_column(String(100))
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The source the run crawled (a platform, a discovery engine, "site") and the metrics
+    # computed from its final stats (leadcrawler/monitors/metrics.py), alerts included.
+    source: Mapped[str | None] = mapped_column(String(100))
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (Index("ix_runs_source_started", "source", "started_at"),)
 
 
 class LeadRow(Base):

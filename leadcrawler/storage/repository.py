@@ -76,6 +76,9 @@ class LeadFilter:
     tiers: tuple[str, ...] = ()
     min_score: int | None = None
     since: datetime | None = None  # last seen at or after
+    platforms: tuple[str, ...] = ()  # with an offer on one of these platforms
+    sources: tuple[str, ...] = ()  # seen by one of these sources (sightings.source)
+    changed_since: datetime | None = None  # created or updated (re-seen included) at or after
 
 
 @dataclass(frozen=True, slots=True)
@@ -584,9 +587,10 @@ class LeadStore:
 
     # --- reads -----------------------------------------------------------------------
 
-    def count_leads(self) -> int:
+    def count_leads(self, where: LeadFilter | None = None) -> int:
+        query = _filtered(select(func.count()).select_from(LeadRow), where or LeadFilter())
         with self.sessions() as session:
-            return session.scalar(select(func.count()).select_from(LeadRow)) or 0
+            return session.scalar(query) or 0
 
     def iter_leads(
         self, where: LeadFilter | None = None, batch_size: int = 500
@@ -599,14 +603,7 @@ class LeadStore:
         """
         leads, contacts_t, offers_t = LeadRow.__table__, ContactRow.__table__, OfferRow.__table__
         sightings_t = SightingRow.__table__
-        where = where or LeadFilter()
-        query = select(leads)
-        if where.tiers:
-            query = query.where(leads.c.tier.in_(where.tiers))
-        if where.min_score is not None:
-            query = query.where(leads.c.score >= where.min_score)
-        if where.since is not None:
-            query = query.where(leads.c.last_seen >= where.since)
+        query = _filtered(select(leads), where or LeadFilter())
         ordered = query.order_by(
             leads.c.tier.asc().nulls_last(),
             leads.c.score.desc().nulls_last(),
@@ -645,6 +642,29 @@ class LeadStore:
                         offers.get(lead_id, []),
                         sources.get(lead_id, []),
                     )
+
+
+def _filtered(query: Any, where: LeadFilter) -> Any:
+    leads = LeadRow.__table__
+    if where.tiers:
+        query = query.where(leads.c.tier.in_(where.tiers))
+    if where.min_score is not None:
+        query = query.where(leads.c.score >= where.min_score)
+    if where.since is not None:
+        query = query.where(leads.c.last_seen >= where.since)
+    if where.changed_since is not None:
+        query = query.where(leads.c.updated_at >= where.changed_since)
+    if where.platforms:
+        offers = OfferRow.__table__
+        query = query.where(
+            leads.c.id.in_(select(offers.c.lead_id).where(offers.c.platform.in_(where.platforms)))
+        )
+    if where.sources:
+        sightings = SightingRow.__table__
+        query = query.where(
+            leads.c.id.in_(select(sightings.c.lead_id).where(sightings.c.source.in_(where.sources)))
+        )
+    return query
 
 
 def _lead_dict(lead: Any, contacts: list[Any], offers: list[Any], sources: list[str]) -> StoredLead:

@@ -150,7 +150,7 @@ def test_jsonl_keeps_arrays_and_filters_apply(base: str, tmp_path: Path) -> None
     assert [r["name"] for r in records] == ["Zélia Alves", "Bruno"]
     assert records[0]["emails"] == ["zelia@zelia.com.br", "contato@zelia.com.br"]
     assert records[0]["phone"] == "+5511987654321"  # JSON is not a spreadsheet: no quote
-    assert records[0]["offers"][0]["price_brl"] == "497.00"
+    assert records[0]["offers"][0]["price_brl"] == 497.0
     assert isinstance(records[0]["score_reasons"], dict)
 
     tier_c = tmp_path / "c.jsonl"

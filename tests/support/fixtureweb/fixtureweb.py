@@ -290,6 +290,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(_Answer(HTTPStatus.BAD_REQUEST, b"bad CONNECT target\n"), head=False)
             self.close_connection = True
             return
+        self.server.web.record_tunnel(host)
         self.send_response(HTTPStatus.OK, "Connection established")
         self.end_headers()
         self.wfile.flush()
@@ -385,6 +386,7 @@ class FixtureWeb:
         self._thread: threading.Thread | None = None
         self._log_lock = threading.Lock()
         self._requests: list[tuple[float, str, str, str]] = []
+        self._tunnels: list[str] = []  # CONNECT targets, answered or not
         self._sequence_lock = threading.Lock()
         self._sequence_counts: dict[tuple[str, str], int] = {}
         self.stopping = threading.Event()
@@ -473,9 +475,21 @@ class FixtureWeb:
         with self._log_lock:
             return list(self._requests)
 
+    @property
+    def tunnels(self) -> list[str]:
+        """The hosts clients opened a ``CONNECT`` tunnel to (a TLS client that then refuses
+        the certificate never sends a request, but it still shows here)."""
+        with self._log_lock:
+            return list(self._tunnels)
+
     def clear_requests(self) -> None:
         with self._log_lock:
             self._requests.clear()
+            self._tunnels.clear()
+
+    def record_tunnel(self, host: str) -> None:
+        with self._log_lock:
+            self._tunnels.append(host)
 
     def record(self, method: str, host: str, path_with_query: str) -> None:
         with self._log_lock:

@@ -1,0 +1,8 @@
+"""Operations: per-run metrics, baselines and alerts (no Scrapy here but in ``extension``).
+
+- :mod:`.metrics` turns a crawl's final stats into the run's metrics (per source);
+- :mod:`.alerts` compares them with the source's own baseline (median of its last runs,
+  read from the base) and with fixed thresholds, and delivers alerts (log + webhook);
+- :mod:`.extension` is the Scrapy side: it runs both when a spider closes;
+- :mod:`.timing` measures extraction time per response.
+"""
