@@ -510,7 +510,9 @@ EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _HANDLE_RE = re.compile(r"^@?([A-Za-z0-9._]{2,40})$")
 _PHONE_TEXT_RE = re.compile(r"^[\d\s()+./-]{8,25}$")
 _CNPJ_DIGITS = 14
-MAX_PRICE = Decimal(1_000_000)  # BRL; above this a "price" is an id or a typo
+# BRL. Above this a "price" is an id, a typo or cents read as reais: no course, mentoring
+# or community sells for more, and a price 100x wrong is worse than none.
+MAX_PRICE = Decimal(100_000)
 CENT = Decimal("0.01")
 
 
@@ -526,10 +528,15 @@ class StateFacts:
     products: list[str]
     prices: list[Decimal]
     contacts: list[tuple[ContactKind, str]]
+    rejected_prices: int = 0  # amounts above MAX_PRICE
 
 
-def state_facts(state: Any) -> StateFacts:
-    """Read producer, product, price, ids and contacts from any page-state JSON."""
+def state_facts(state: Any, money_in_state: str = "reais") -> StateFacts:
+    """Read producer, product, price, ids and contacts from any page-state JSON.
+
+    ``money_in_state`` is the platform's convention for whole numbers: with ``"cents"``
+    ``{"amount": 9700}`` is R$ 97,00; decimals and strings are reais either way.
+    """
     facts = StateFacts([], [], [], [], [], [], [], [])
     products: list[tuple[int, str]] = []
     for entry in walk_json(state, skip=NOT_PRODUCER_DATA):
@@ -550,8 +557,10 @@ def state_facts(state: Any) -> StateFacts:
         elif key in PRODUCT_NAME_KEYS and isinstance(value, str) and not in_producer:
             products.append((0, value))
         elif key in _ALL_PRICE_KEYS and not in_producer and not _not_the_price(context):
-            price = _state_price(key, value, entry.parent)
-            if price is not None:
+            price = _state_price(key, value, entry.parent, money_in_state == "cents")
+            if price is not None and price > MAX_PRICE:
+                facts.rejected_prices += 1
+            elif price is not None:
                 facts.prices.append(price)
         if isinstance(value, str | int) and not isinstance(value, bool):
             _read_contact(key, str(value), context, in_producer, facts)
@@ -602,7 +611,10 @@ def _read_producer(value: Any, facts: StateFacts) -> None:
         facts.cnpjs.append(document)
 
 
-def _state_price(key: str, value: Any, parent: dict[str, Any]) -> Decimal | None:
+def _state_price(
+    key: str, value: Any, parent: dict[str, Any], integers_are_cents: bool = False
+) -> Decimal | None:
+    """The amount in BRL (unchecked against :data:`MAX_PRICE`), or None."""
     currency = _first_str(parent, _CURRENCY_KEYS)
     cents = key in CENTS_KEYS
     if isinstance(value, dict):
@@ -620,9 +632,9 @@ def _state_price(key: str, value: Any, parent: dict[str, Any]) -> Decimal | None
     amount = parse_brl(value) if isinstance(value, str) and "R$" in value else to_decimal(value)
     if amount is None:
         return None
-    if cents:
+    if cents or (integers_are_cents and isinstance(value, int)):
         amount = amount / 100
-    return amount.quantize(CENT) if Decimal(0) < amount < MAX_PRICE else None
+    return amount.quantize(CENT) if Decimal(0) < amount else None
 
 
 def _contact_kind(key: str) -> ContactKind | None:
@@ -952,6 +964,7 @@ class PageFacts:
     fields: dict[str, tuple[str, Any]] = field(default_factory=dict)
     contacts: list[FoundContact] = field(default_factory=list)
     bad_states: list[str] = field(default_factory=list)  # state scripts present but unreadable
+    rejected: list[str] = field(default_factory=list)  # values refused, by reason (for stats)
 
     def put(self, name: str, rung: str, value: Any) -> None:
         if value not in (None, "") and name not in self.fields:
@@ -1022,13 +1035,21 @@ def _contact_identity(kind: ContactKind, value: str) -> tuple[ContactKind, str]:
 
 
 def read_product_page(
-    response: TextResponse, *, states: Iterable[str], seller_id: re.Pattern[str]
+    response: TextResponse,
+    *,
+    states: Iterable[str],
+    seller_id: re.Pattern[str],
+    money_in_state: str = "reais",
 ) -> PageFacts:
     """Climb the ladder on a product page: structured data, then each page-state format in
     ``states`` (keys of :data:`STATE_READERS`), then the rendered text.
 
     ``seller_id`` is the shape of the platform's seller ids: a candidate id that does not
     match it is someone else's (a product's, an order's) and is not taken.
+    ``money_in_state`` is the platform's convention for whole amounts in the page state
+    (``"cents"`` or ``"reais"``). A price shown as text wins over the page state's (the
+    buyer sees it); any price above :data:`MAX_PRICE` is refused and counted in
+    ``rejected`` as ``price_too_high``.
     """
     page = PageFacts()
     _read_structured(response, page)
@@ -1039,18 +1060,29 @@ def read_product_page(
             if script_id and _script_by_id(response, script_id):
                 page.bad_states.append(rung)
             continue
-        _read_state(rung, state_facts(state), page, seller_id)
+        facts = state_facts(state, money_in_state)
+        page.rejected += ["price_too_high"] * facts.rejected_prices
+        _read_state(rung, facts, page, seller_id)
     _read_text(response, page)
     return page
 
 
 def _brl(amount: Any, currency: Any) -> Decimal | None:
+    """A structured-data amount in BRL (reais), unchecked against :data:`MAX_PRICE`."""
     if amount in (None, "") or isinstance(amount, bool):
         return None
     if currency not in (None, "") and str(currency).strip().upper() != "BRL":
         return None
     value = to_decimal(amount)
-    return value.quantize(CENT) if value is not None and Decimal(0) < value < MAX_PRICE else None
+    return value.quantize(CENT) if value is not None and Decimal(0) < value else None
+
+
+def _put_price(page: PageFacts, rung: str, price: Decimal | None) -> None:
+    """The price found on ``rung``, unless it is impossible (counted as rejected)."""
+    if price is not None and price > MAX_PRICE:
+        page.rejected.append("price_too_high")
+        return
+    page.put("price", rung, price)
 
 
 def _read_structured(response: TextResponse, page: PageFacts) -> None:
@@ -1058,8 +1090,8 @@ def _read_structured(response: TextResponse, page: PageFacts) -> None:
     page.put("producer", "meta", plausible_name(meta(response, "author", "article:author")))
     description = meta(response, "og:description", "twitter:description", "description")
     page.put("producer", "meta", labelled_name([description]) if description else None)
-    page.put(
-        "price",
+    _put_price(
+        page,
         "meta",
         _brl(
             meta(response, "product:price:amount", "og:price:amount"),
@@ -1076,7 +1108,7 @@ def _read_structured(response: TextResponse, page: PageFacts) -> None:
         if isinstance(offer, dict):
             sellers.append(offer.get("seller"))
             amount = offer.get("price", offer.get("lowPrice"))
-            page.put("price", "jsonld", _brl(amount, offer.get("priceCurrency")))
+            _put_price(page, "jsonld", _brl(amount, offer.get("priceCurrency")))
         for seller in sellers:
             name = plausible_name(ld_name(seller))
             page.put("producer", "jsonld", name)
@@ -1111,7 +1143,13 @@ def _read_state(rung: str, facts: StateFacts, page: PageFacts, seller_id: re.Pat
 
 def _read_text(response: TextResponse, page: PageFacts) -> None:
     page.put("producer", "text", labelled_name(text_nodes(response)))
-    page.put("price", "text", page_price(visible_text(response, skip=STRUCK)))
+    shown = page_price(visible_text(response, skip=STRUCK))
+    rung, stated = page.fields.get("price", ("", None))
+    if shown is not None and rung in STATE_READERS and stated != shown:
+        # The page state's number is the one a convention may misread (cents or reais):
+        # when they disagree, the price the buyer sees decides.
+        del page.fields["price"]
+    _put_price(page, "text", shown)
     page.put("product", "text", product_title(response.xpath("normalize-space(//h1)").get()))
     page.put("product", "text", product_title(response.xpath("normalize-space(//title)").get()))
     for kind, value, method in link_contacts(response):

@@ -15,6 +15,9 @@ SETTINGS_DIR = Path(__file__).resolve().parent
 BOT_NAME = "leadcrawler"
 SPIDER_MODULES = ["leadcrawler.spiders"]
 NEWSPIDER_MODULE = "leadcrawler.spiders"
+# Scrapy's loader plus one generic ladder spider per platform that is only data.
+SPIDER_LOADER_CLASS = "leadcrawler.spiderloader.PlatformSpiderLoader"
+PLATFORMS_EXTRA_FILES: list[str] = []  # more platforms .toml files beside the bundled one
 
 # --- Identity and etiquette -------------------------------------------------------------
 LEADCRAWLER_CONTACT_URL = "https://github.com/leadcrawler/leadcrawler#contact"

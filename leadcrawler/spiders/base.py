@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -55,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 FRONTIER_META = "leadcrawler_frontier_url"
 RENDERED_META = "leadcrawler_rendered"
+PLATFORM_SLOT = {"concurrency": 2, "delay": 1.0}  # a checkout host without its own slot
 
 
 class UsageError(ValueError):
@@ -106,6 +106,13 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         super().update_settings(settings)
         # Platform pages may need the browser rung; discovery spiders never start one.
         settings.update(render_settings(settings), priority="spider")
+        # A platform that is only data gets the checkouts' polite slot on its hosts too.
+        slots = settings.getdict("DOWNLOAD_SLOTS")
+        platform = load_platforms().get(getattr(cls, "platform_key", ""))
+        if platform is not None and any(host not in slots for host in platform.hosts):
+            for host in platform.hosts:
+                slots.setdefault(host, dict(PLATFORM_SLOT))
+            settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -266,14 +273,12 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
 
 
 class StatePageSpider(PlatformSpider):
-    """A platform whose pages are JS applications: meta/JSON-LD, page state, text, browser.
+    """The generic ladder: meta/JSON-LD, page state, visible text, then the browser.
 
-    Subclasses name the page-state formats to try (``states``) and the shape of a seller
-    id (``seller_id``); :func:`leadcrawler.extract.read_product_page` does the reading.
+    Everything platform-specific is data in ``platforms.toml`` (the page-state formats to
+    try, the shape of a seller id, how money is written in the state);
+    :func:`leadcrawler.extract.read_product_page` does the reading.
     """
-
-    states: ClassVar[tuple[str, ...]]
-    seller_id: ClassVar[re.Pattern[str]]
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         self.page_done(response)
@@ -283,11 +288,18 @@ class StatePageSpider(PlatformSpider):
         if self.platform.product_id(response.url) is None:
             yield from self.parse_elsewhere(response)
             return
-        page = read_product_page(response, states=self.states, seller_id=self.seller_id)
+        page = read_product_page(
+            response,
+            states=self.platform.states,
+            seller_id=self.platform.seller_id,
+            money_in_state=self.platform.money_in_state,
+        )
         for rung, found in page.found():
             self._inc(f"extract/{self.rung(response, rung)}/{found}")
         for rung in page.bad_states:
             self._inc(f"extract/bad_state/{rung}")
+        for reason in page.rejected:
+            self._inc(f"extract/rejected/{reason}")
         lead = page.lead(
             platform=self.platform_key,
             spider=self.name,

@@ -24,6 +24,7 @@ from typing import Any
 from scrapy.http import Request, Response, TextResponse
 
 from leadcrawler.extract import (
+    MAX_PRICE,
     STRUCK,
     json_ld,
     ld_name,
@@ -56,6 +57,10 @@ class KiwifySpider(PlatformSpider):
             yield from self.parse_sales_site(response)
             return
         fields = self.extract(response)
+        price = fields.get("price", (None, None))[1]
+        if price is not None and price > MAX_PRICE:
+            del fields["price"]  # an id or a typo, not what a course costs
+            self._inc("extract/rejected/price_too_high")
         for field_name, (rung, _value) in fields.items():
             self._inc(f"extract/{self.rung(response, rung)}/{field_name}")
         producer = fields.get("producer", (None, None))[1]
