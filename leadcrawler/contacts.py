@@ -276,6 +276,63 @@ def decode_cfemail(encoded: str) -> str | None:
         return None
 
 
+# --- links a browser follows outside href: script buttons, markup after </html> ---------
+
+_SCRIPT_TARGET = (
+    r"(?:https?:)?//(?:wa\.me|(?:api|web)\.whatsapp\.com)/[^'\"`\s<>]*|mailto:[^'\"`\s<>]+"
+)
+# Any WhatsApp or mailto literal in an onclick handler or a javascript: href.
+_HANDLER_LINK_RE = re.compile(rf"(['\"`])({_SCRIPT_TARGET})\1", re.IGNORECASE)
+# In an inline <script>: only a literal that the script opens or navigates to.
+_SCRIPT_NAV_RE = re.compile(
+    r"(?:window\.open|location\.(?:assign|replace))\s*\(\s*(['\"`])"
+    rf"({_SCRIPT_TARGET})\1"
+    r"|location(?:\.href)?\s*=\s*(['\"`])"
+    rf"({_SCRIPT_TARGET})\3",
+    re.IGNORECASE,
+)
+_NOT_SCRIPT_TYPES = ("application/ld+json", "application/json", "text/template", "text/x-template")
+
+
+def script_links(code: str, *, navigation_only: bool = False) -> list[str]:
+    """WhatsApp and ``mailto:`` URLs a script button opens.
+
+    ``onclick="window.open('https://wa.me/55...')"``, ``location.href='mailto:...'``,
+    ``href="javascript:..."``: in a handler every such literal is the button's target; in
+    an inline ``<script>`` (``navigation_only``) only one passed to ``window.open``,
+    ``location.assign/replace`` or assigned to ``location``/``location.href`` is.
+    """
+    links: list[str] = []
+    if navigation_only:
+        for match in _SCRIPT_NAV_RE.finditer(code):
+            links.append(match.group(2) or match.group(4))
+    else:
+        links = [match.group(2) for match in _HANDLER_LINK_RE.finditer(code)]
+    return [("https:" + link) if link.startswith("//") else link for link in links]
+
+
+def browser_tree(root: Any) -> Any:
+    """``root`` with the markup after ``</html>`` moved to the end of ``<body>``.
+
+    Browsers render what follows ``</html>`` as part of the body (floating WhatsApp
+    buttons injected by plugins often land there); lxml keeps it in a second top-level
+    element that a walk from the root never sees. Idempotent; returns ``root``.
+    """
+    strays = [node for node in root.itersiblings() if isinstance(node.tag, str) and len(node)]
+    if not strays:
+        return root
+    body = root.find("body")
+    if body is None:
+        body = etree.SubElement(root, "body")
+    for stray in strays:
+        if stray.text and stray.text.strip():
+            etree.SubElement(body, "span").text = stray.text
+            stray.text = None
+        for child in list(stray):
+            body.append(child)
+    return root
+
+
 # --- social profiles -----------------------------------------------------------------
 
 _INSTAGRAM_RESERVED = frozenset(
@@ -482,13 +539,15 @@ def _legal_name_near(text: str, start: int, end: int) -> str | None:
 def _root_and_urls(source: PageSource, url: str | None) -> tuple[Any, str, str]:
     """The lxml root element, the page URL and the base URL for relative links."""
     if isinstance(source, TextResponse):
+        root = browser_tree(source.selector.root)
         if url is None:
-            return source.selector.root, source.url, response_base_url(source)
-        return source.selector.root, url, get_base_url(source.text, url)
+            return root, source.url, response_base_url(source)
+        return root, url, get_base_url(source.text, url)
     if url is None:
         raise ValueError("the page URL is required with HTML text")
     html = source.replace("\x00", "")
-    return Selector(text=html or "<html></html>").root, url, get_base_url(html, url)
+    root = browser_tree(Selector(text=html or "<html></html>").root)
+    return root, url, get_base_url(html, url)
 
 
 def _absolute(base_url: str, href: str) -> str | None:
@@ -797,11 +856,12 @@ class _Collector:
         details = {"label": label} if label else None
         self.add(ContactKind.PHONE, raw.strip(), info.e164, method, certainty, details)
 
-    def link(self, href: str) -> None:
+    def link(self, href: str, via: str = "") -> None:
+        """A link's target; ``via="script"`` for one a script button opens."""
         scheme = href.split(":", 1)[0].lower() if ":" in href else ""
         if scheme == "mailto":
             for address in _mailto_addresses(href):
-                self.email(address, "mailto", Certainty.CERTAIN)
+                self.email(address, via or "mailto", Certainty.CERTAIN)
             return
         if scheme in ("tel", "callto"):
             number = unquote(href.split(":", 1)[1]).strip()
@@ -809,7 +869,7 @@ class _Collector:
                 self.phone(number, "tel", Certainty.CERTAIN)
             return
         if is_whatsapp_link(href):
-            self.whatsapp(href)
+            self.whatsapp(href, via or "wa.me")
             return
         if scheme not in ("http", "https"):
             return
@@ -985,12 +1045,25 @@ def extract_page(
             if decoded:
                 collector.email(decoded, "cfemail", Certainty.CERTAIN)
         href = elem.get("href") if elem.tag in ("a", "area") else None
-        if href and href.strip():
+        if href and href.strip().lower().startswith("javascript:"):
+            for link in script_links(href):
+                collector.link(link, "script")
+        elif href and href.strip():
             link = _absolute(base_url, href)
             if link is None:
                 collector.reject("link/bad_url")
             else:
                 collector.link(link)
+        handler = elem.get("onclick")
+        if handler:
+            for link in script_links(handler):
+                collector.link(link, "script")
+    for script in root.iter("script"):
+        kind = (script.get("type") or "").split(";", 1)[0].strip().lower()
+        if script.get("src") or kind in _NOT_SCRIPT_TYPES or credits.covers(script):
+            continue
+        for link in script_links(script.text or "", navigation_only=True):
+            collector.link(link, "script")
     for text in _credit_texts(root, credits):
         credited.text_phones(credited.text_emails(_clean(text)), "")
     collector.credited = frozenset(credited.index)

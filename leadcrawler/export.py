@@ -92,8 +92,24 @@ def _email_rank(contact: dict[str, Any]) -> int:
 
 
 def _phone_rank(contact: dict[str, Any]) -> int:
+    """A number published as WhatsApp, then a WhatsApp-capable mobile, then other phones."""
+    if contact["kind"] == "whatsapp":
+        return 0
     details = contact["details"] or {}
-    return 0 if details.get("whatsapp_capable") else 1
+    return 1 if details.get("whatsapp_capable") else 2
+
+
+def _phones(contacts: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every valid number of the lead, its WhatsApp numbers included, best first.
+
+    A producer who publishes only a WhatsApp link has that one number: it must be in the
+    phone column. A number seen both ways is listed once, as WhatsApp.
+    """
+    ranked = sorted(_valid(contacts, "whatsapp") + _valid(contacts, "phone"), key=_phone_rank)
+    best: dict[str, dict[str, Any]] = {}
+    for contact in ranked:
+        best.setdefault(contact["value"], contact)
+    return list(best.values())
 
 
 def presence(lead: dict[str, Any]) -> dict[str, Any]:
@@ -142,10 +158,8 @@ def lead_record(lead: dict[str, Any], phone_format: str = "e164") -> dict[str, A
     """The export's view of one lead (lists stay lists; CSV joins them)."""
     contacts = lead["contacts"]
     emails = sorted(_valid(contacts, "email"), key=_email_rank)
-    phones = sorted(_valid(contacts, "phone"), key=_phone_rank)
-    whatsapp = _valid(contacts, "whatsapp") + [
-        c for c in phones if (c["details"] or {}).get("whatsapp_capable")
-    ]
+    phones = _phones(contacts)
+    whatsapp = [c for c in phones if _phone_rank(c) < 2]
     socials = _valid(contacts, "social")
     instagram = [c["value"] for c in socials if "instagram.com" in c["value"]]
     best_email = emails[0] if emails else None

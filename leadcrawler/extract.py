@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from scrapy.http import TextResponse
 
-from leadcrawler.contacts import is_platform_domain
+from leadcrawler.contacts import browser_tree, is_platform_domain, script_links
 from leadcrawler.items import Certainty, ContactKind, ContactPoint, Lead, Offer, Sighting
 from leadcrawler.phones import is_whatsapp_link, whatsapp_phone_text
 from leadcrawler.platforms import load_platforms
@@ -810,7 +810,7 @@ def product_title(title: str | None) -> str | None:
         return mentions_platform(segment) or segment.strip().casefold() in GENERIC_TITLES
 
     while start < end and generic(pieces[end - 1]):
-        end -= 2
+        end = max(end - 2, start)  # "Hotmart - Checkout" is all platform: nothing left
     while start < end and generic(pieces[start]):
         start += 2
     text = "".join(pieces[start:end]).strip()
@@ -818,6 +818,41 @@ def product_title(title: str | None) -> str | None:
 
 
 # --- Rung 3 helpers: labelled names and contact links in the rendered text -----------------
+
+# What a checkout's markup calls the product's name in a class or id (lower case, any
+# "-"/"_" spelling): "product-title", "checkout__product-name", "nome-do-produto".
+PRODUCT_NAME_CLASSES = (
+    "producttitle", "productname", "nomedoproduto", "nomeproduto", "titulodoproduto",
+    "tituloproduto",
+)  # fmt: skip
+
+
+@cache
+def _product_name_xpath() -> str:
+    # Lower case with "-" and "_" dropped: "Product_Title", "product-title" -> "producttitle".
+    lowered = "translate(@{attr}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ-_', 'abcdefghijklmnopqrstuvwxyz')"
+    tests = " or ".join(
+        f"contains({lowered.format(attr=attr)}, '{name}')"
+        for attr in ("class", "id")
+        for name in PRODUCT_NAME_CLASSES
+    )
+    excluded = " or ".join(f"ancestor-or-self::{tag}" for tag in (*HIDDEN, *NOT_READ))
+    return f"//body//*[({tests}) and not({excluded})]"
+
+
+def named_product(response: TextResponse) -> str | None:
+    """The product's name from an element whose class or id names it (``product-title``).
+
+    What a checkout rendered by JavaScript shows when neither meta nor page state name the
+    product: the first such element with a plausible title, spaces collapsed.
+    """
+    for element in response.xpath(_product_name_xpath())[:10]:
+        text = WHITESPACE_RE.sub(" ", " ".join(element.xpath(".//text()").getall())).strip()
+        title = product_title(text) if 2 <= len(text) <= 200 else None
+        if title:
+            return title
+    return None
+
 
 NOT_READ = ("form", "select", "option", "textarea", "button")  # buyer inputs and controls
 # Page chrome: the platform's header, menus, footer, cookie banners and dialogs.
@@ -902,8 +937,15 @@ def link_contacts(response: TextResponse) -> Iterator[tuple[ContactKind, str, st
     Links in the header, menus, footer, forms and dialogs are the platform's; so is any
     link whose text names a platform ("Suporte Hubla") or whose address is a platform's.
     """
-    for link in response.xpath(f"//body//a[@href][{_content_only()}]"):
-        href = (link.attrib.get("href") or "").strip()
+    targets: list[tuple[Any, str]] = []
+    for element in response.xpath(f"//body//*[@href or @onclick][{_content_only()}]"):
+        href = (element.attrib.get("href") or "").strip()
+        if element.root.tag in ("a", "area") and not href.lower().startswith("javascript:"):
+            targets.append((element, href))
+        # Script buttons: onclick="window.open('https://wa.me/...')", href="javascript:...".
+        handlers = f"{element.attrib.get('onclick') or ''} {href}"
+        targets += [(element, link) for link in script_links(handlers)]
+    for link, href in targets:
         around = " ".join(link.xpath("..//text()").getall())
         if href.lower().startswith("mailto:"):
             address = href[7:].split("?", 1)[0]
@@ -1051,6 +1093,7 @@ def read_product_page(
     buyer sees it); any price above :data:`MAX_PRICE` is refused and counted in
     ``rejected`` as ``price_too_high``.
     """
+    browser_tree(response.selector.root)  # markup after </html> is read, as browsers show it
     page = PageFacts()
     _read_structured(response, page)
     for rung in states:
@@ -1151,6 +1194,7 @@ def _read_text(response: TextResponse, page: PageFacts) -> None:
         del page.fields["price"]
     _put_price(page, "text", shown)
     page.put("product", "text", product_title(response.xpath("normalize-space(//h1)").get()))
+    page.put("product", "text", named_product(response))
     page.put("product", "text", product_title(response.xpath("normalize-space(//title)").get()))
     for kind, value, method in link_contacts(response):
         page.add_contact("text", kind, value, method)

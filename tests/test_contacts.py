@@ -993,3 +993,64 @@ def test_contact_page_links_from_a_response() -> None:
     body = b'<a href="/contato">Contato</a><a href="/sobre">Sobre</a>'
     response = HtmlResponse(url="https://loja.com.br/sobre", body=body, encoding="utf-8")
     assert contact_page_links(response) == ["https://loja.com.br/contato"]
+
+
+# --- links a browser follows outside href ---------------------------------------------
+
+
+def test_script_buttons_open_whatsapp_and_mail() -> None:
+    body = (
+        "<button onclick=\"window.open('https://wa.me/5511987654321?text=Oi', '_blank')\">"
+        "Fale no WhatsApp</button>"
+        '<a href="javascript:void(0)" onclick="location.href=\'mailto:contato@anadoces.com.br\'">'
+        "Escreva</a>"
+        "<a href=\"javascript:window.open('//api.whatsapp.com/send?phone=5511912345678')\">Zap</a>"
+    )
+    found = {(c.kind, c.value, c.method, c.certainty) for c in page(body).contacts}
+    assert found == {
+        (ContactKind.WHATSAPP, "https://wa.me/5511987654321?text=Oi", "script", Certainty.CERTAIN),
+        (ContactKind.EMAIL, "contato@anadoces.com.br", "script", Certainty.CERTAIN),
+        (
+            ContactKind.WHATSAPP,
+            "https://api.whatsapp.com/send?phone=5511912345678",
+            "script",
+            Certainty.CERTAIN,
+        ),
+    }
+
+
+def test_inline_scripts_count_only_where_they_navigate() -> None:
+    body = (
+        "<div id='zap'>WhatsApp</div><script>"
+        "document.getElementById('zap').onclick = function () {"
+        " window.location.href = 'https://wa.me/5521999887766'; };"
+        "var outro = 'https://wa.me/551140040000';"  # a string, not a button's target
+        "</script>"
+        '<script type="application/json">{"x": "https://wa.me/5531977776666"}</script>'
+    )
+    assert values(body, ContactKind.WHATSAPP) == ["https://wa.me/5521999887766"]
+
+
+def test_an_agency_credits_script_button_is_not_the_producers() -> None:
+    body = (
+        "<p>Ana Doces</p><footer><p>Site por <a onclick=\"window.open('https://wa.me/5511955554444')\">"
+        "Agência X</a></p></footer>"
+    )
+    assert values(body, ContactKind.WHATSAPP) == []
+
+
+def test_markup_after_html_and_outside_body_is_read() -> None:
+    html = (
+        "<html><head><title>Ana</title><a href='mailto:ana@anadoces.com.br'>e-mail</a></head>"
+        "<body><p>Bolos</p></body></html>\n"
+        '<div class="whats-float"><a href="https://wa.me/5521999887766">WhatsApp</a></div>'
+        "<p>Telefone: (11) 3456-7890</p>"
+    )
+    found = {(c.kind, c.value) for c in extract_page(html, URL).contacts}
+    assert (ContactKind.WHATSAPP, "https://wa.me/5521999887766") in found
+    assert (ContactKind.EMAIL, "ana@anadoces.com.br") in found
+    assert (ContactKind.PHONE, "(11) 3456-7890") in found
+    response = HtmlResponse(URL, body=html.encode())
+    once, twice = extract_page(response).contacts, extract_page(response).contacts
+    assert [(c.kind, c.value) for c in once] == [(c.kind, c.value) for c in twice]  # idempotent
+    assert len(once) == len(found)

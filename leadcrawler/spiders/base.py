@@ -180,7 +180,8 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         return response.request.replace(  # type: ignore[union-attr]
             url=response.url,
             meta={
-                **response.meta,
+                # Only our own keys: Scrapy's (latency, proxy, slot) belong to the first fetch.
+                **{key: response.meta[key] for key in (FRONTIER_META,) if key in response.meta},
                 "playwright": True,
                 "playwright_context_kwargs": context,
                 RENDERED_META: True,
@@ -257,8 +258,13 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
     async def report_outcomes(self, spider: scrapy.Spider, reason: str) -> None:
         if self.frontier is None:
             return
-        outcomes, self.outcomes = self.outcomes, []
-        reported = {url for url, _outcome, _error in outcomes}
+        answered, self.outcomes = self.outcomes, []
+        outcomes: list[tuple[str, Outcome, str | None]] = []
+        reported: set[str] = set()
+        for url, outcome, error in answered:
+            if url not in reported:  # a rendered re-request reports the same URL again
+                reported.add(url)
+                outcomes.append((url, outcome, error))
         # Claimed but never answered (the crawl was stopped, a request was dropped):
         # back to pending without counting an attempt.
         outcomes += [(u, Outcome.DEFERRED, reason) for u in self.claimed if u not in reported]
