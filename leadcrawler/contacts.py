@@ -34,7 +34,19 @@ What counts, and how sure it is (``ContactPoint.method`` / ``certainty``):
 - social: profile links (``link``, certain) of Instagram, YouTube, TikTok, Facebook,
   LinkedIn, Telegram, X/Twitter and Linktree (``details["link_hub"]``: a page of more
   links), with ``details["network"]`` and ``details["handle"]``. Posts, reels, videos,
-  share buttons and intents are not profiles (:func:`social_profile`).
+  share buttons and intents are not profiles (:func:`social_profile`). ``@handles``
+  written as text (``text_handle``, uncertain, ``details["as_written"]``) when a word
+  near them names the network ("No meu Instagram (@ana)", "TikTok @ana"), a follow word
+  does ("Siga @ana", "me segue": the network the page links profiles of, else
+  Instagram), or the line is only the handle on a page that links profiles of one
+  network. Never in testimonials, reviews or quotations (``blockquote``, ``q``, ``cite``,
+  classes such as ``depoimentos``), after a credit or partner word ("Fotos: @x",
+  "Parceria com @y"), inside an e-mail address or domain; more than three text handles
+  on one page are a list of people and none is taken.
+- links a browser follows outside ``href``: WhatsApp and ``mailto:`` targets of
+  ``onclick`` handlers, ``javascript:`` hrefs and inline scripts that
+  ``window.open``/``location.href=`` them (``script``, certain); markup after
+  ``</html>`` is read as the end of ``<body>`` (:func:`browser_tree`).
 
 Never taken: anything of the selling platforms themselves (every domain in
 ``platforms.toml`` plus kiwify.com.br, hotmart.com, hub.la and their subdomains, and their
@@ -103,6 +115,45 @@ _BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 _FOOTER_HINTS = ("footer", "rodape", "copyright", "bottom")
+# Testimonials, reviews and quotations: the handles in them are other people's.
+_QUOTE_TAGS = frozenset({"blockquote", "q", "cite"})
+_QUOTE_HINTS = (
+    "depoiment", "testimonial", "review", "avaliac", "comentario", "comment", "feedback",
+    "quote", "citacao", "resultado", "alunos", "alunas", "clientes", "prova-social",
+    "provasocial", "socialproof",
+)  # fmt: skip
+
+# @handles written as text (folded text). A network word near the handle ties it to that
+# network; a follow word ("siga", "me segue", "perfil") ties it to the network the page
+# links profiles of (Instagram when it links none); a line that is only the handle needs
+# the page's own profile links of one network.
+_HANDLE_RE = re.compile(r"(?<![\w.@/:+-])@([A-Za-z0-9_][A-Za-z0-9_.]{0,39})")
+_NETWORK_CUES = (
+    ("instagram", re.compile(r"\b(?:insta(?:gram)?|ig)\b")),
+    ("tiktok", re.compile(r"\btik\s?tok\b")),
+    ("youtube", re.compile(r"\b(?:youtube|canal)\b")),
+    ("x", re.compile(r"\btwitter\b")),
+    ("telegram", re.compile(r"\btelegram\b")),
+)
+_FOLLOW_CUE_RE = re.compile(
+    r"\b(?:perfil|perfis|sig[ao]m?|siga-(?:me|nos)|segue|seguir|acompanhe|redes sociais)\b"
+)
+# Words that put someone else's handle on the page: photo credits, partners, students.
+_OTHER_PERSON_RE = re.compile(
+    r"\b(?:fotos?|fotografia|creditos?|parceri[ao]s?|parceir[oa]s?|colab\w*|collab\w*"
+    r"|alun[oa]s?|clientes?|depoimentos?|modelo|convidad[oa]s?|marcou|marque)\b"
+)
+_HANDLE_PROFILE_URLS = {
+    "instagram": "https://www.instagram.com/{}/",
+    "tiktok": "https://www.tiktok.com/@{}",
+    "youtube": "https://www.youtube.com/@{}",
+    "x": "https://x.com/{}",
+    "telegram": "https://t.me/{}",
+}
+_DOMAIN_ENDING_RE = re.compile(
+    r"\.(?:com|net|org|br|io|app|me|co|gov|edu)(?:\.br)?$", re.IGNORECASE
+)
+_MAX_TEXT_HANDLES = 3  # more on one page: a list of people (team, guests), not the producer
 _CREDIT_HINTS = ("credit", "creditos", "developer", "desenvolvedor", "agencia", "madeby", "devby")
 # On folded text (lower case, no accents): a credit verb with "por"/"by" close after it.
 # Strong phrases are web credits wherever they are (in a short line); weak ones ("criado
@@ -660,22 +711,32 @@ def _credit_texts(root: Any, credits: _Credits) -> list[str]:
     return texts
 
 
-def _blocks(root: Any, credits: _Credits) -> list[tuple[str, bool]]:
+def _is_quote(elem: Any) -> bool:
+    """A testimonial, review or quotation: what other people say, with their handles."""
+    if elem.tag in _QUOTE_TAGS:
+        return True
+    names = _classes(elem)
+    return any(hint in names for hint in _QUOTE_HINTS)
+
+
+def _blocks(root: Any, credits: _Credits) -> list[tuple[str, bool, bool]]:
     """The visible text, one string per block, without the agency credits.
 
     With each block: whether only ``<br>`` separates it from the block before (the next
-    line of one paragraph, not another paragraph).
+    line of one paragraph, not another paragraph), and whether it sits in a testimonial
+    or quotation (:func:`_is_quote`).
     """
-    blocks: list[tuple[str, bool]] = []
+    blocks: list[tuple[str, bool, bool]] = []
     parts: list[str] = []
     br_only = False  # the boundaries since the last block were all <br>
+    quotes: list[Any] = []  # the testimonial elements the walk is inside
 
     def flush(by_br: bool = False) -> None:
         nonlocal br_only
         text = " ".join("".join(parts).split())
         parts.clear()
         if text:
-            blocks.append((text, br_only))
+            blocks.append((text, br_only, bool(quotes)))
             br_only = by_br
         else:
             br_only = br_only and by_br
@@ -695,10 +756,15 @@ def _blocks(root: Any, credits: _Credits) -> list[tuple[str, bool]]:
             if elem.tag in _HIDDEN_TAGS or elem in credits.elements:
                 walker.skip_subtree()
                 continue
+            if _is_quote(elem):
+                flush()
+                quotes.append(elem)
             add(elem.text, credits.text_cut.get(elem))
         else:
-            if _is_block(elem):
+            if _is_block(elem) or (quotes and quotes[-1] is elem):
                 flush(elem.tag == "br")
+            if quotes and quotes[-1] is elem:
+                quotes.pop()
             if elem is not root:
                 add(elem.tail, credits.tail_cut.get(elem))
     flush()
@@ -836,17 +902,19 @@ class _Collector:
         ):
             self.page.contacts[position] = contact  # a link beats the same value in text
 
-    def email(self, raw: str, method: str, certainty: Certainty, as_written: str = "") -> None:
+    def email(self, raw: str, method: str, certainty: Certainty, as_written: str = "") -> bool:
+        """Take an address; False when it is not one (a platform's address still is one)."""
         address = _clean(raw).strip()
         check = check_email(address)
         if not check.ok:
             self.reject(f"email/{check.reason}")
-            return
+            return False
         if is_platform_domain(address):
             self.reject("email/platform")
-            return
+            return True
         details = {"as_written": as_written} if as_written else None
         self.add(ContactKind.EMAIL, address, email_key(address), method, certainty, details)
+        return True
 
     def phone(self, raw: str, method: str, certainty: Certainty, label: str | None = None) -> None:
         info = normalize_phone(raw, self.region, repair=True)
@@ -899,6 +967,81 @@ class _Collector:
             )
         elif _network_host(urlsplit(href).hostname or "") in _NETWORK_HOSTS:
             self.reject("social/not_a_profile")
+
+    def linked_networks(self) -> set[str]:
+        """Networks of the profiles this page links to (or lists in JSON-LD)."""
+        return {
+            str(c.details.get("network"))
+            for c in self.page.contacts
+            if c.kind == ContactKind.SOCIAL and c.method in ("link", "jsonld")
+        }
+
+    def text_handles(self, block: str) -> list[tuple[str, str, str]]:
+        """``(network, handle, as written)`` for the @handles in ``block`` tied to a network."""
+        found: list[tuple[str, str, str]] = []
+        folded = _fold(block)
+        for match in _HANDLE_RE.finditer(block):
+            handle = match.group(1).rstrip(".")
+            if _DOMAIN_ENDING_RE.search(handle) or not re.search(r"[A-Za-z]", handle):
+                self.reject("handle/not_a_handle")  # "@empresa.com.br", "@2x"
+                continue
+            before = folded[max(0, match.start() - 60) : match.start()]
+            after = folded[match.end() : match.end() + 40]
+            if _OTHER_PERSON_RE.search(folded[max(0, match.start() - 30) : match.start()]):
+                self.reject("handle/other_person")
+                continue
+            network = self._handle_network(before, after, block, match)
+            if network is None:
+                self.reject("handle/no_network")
+                continue
+            found.append((network, handle, match.group(0)))
+        return found
+
+    def _handle_network(self, before: str, after: str, block: str, match: Any) -> str | None:
+        cues = [
+            (len(before) - hit.end(), network)
+            for network, pattern in _NETWORK_CUES
+            for hit in pattern.finditer(before)
+        ] + [
+            (hit.start() + 1, network)
+            for network, pattern in _NETWORK_CUES
+            for hit in pattern.finditer(after)
+        ]
+        if cues:
+            return min(cues)[1]  # the network word closest to the handle
+        linked = self.linked_networks() & set(_HANDLE_PROFILE_URLS)
+        if _FOLLOW_CUE_RE.search(before) or _FOLLOW_CUE_RE.search(after):
+            return linked.pop() if len(linked) == 1 else "instagram"
+        alone = not (block[: match.start()] + block[match.end() :]).strip(" |-·•:,")
+        if alone and len(linked) == 1:
+            return linked.pop()  # a footer line "@ana" on a page linking her Instagram
+        return None
+
+    def reject_handles(self, block: str, reason: str) -> None:
+        for _match in _HANDLE_RE.finditer(block):
+            self.reject(reason)
+
+    def add_handles(self, handles: list[tuple[str, str, str]]) -> None:
+        """Add the text handles of the page, unless there are too many to be one producer's."""
+        distinct = {(network, handle.lower()) for network, handle, _written in handles}
+        if len(distinct) > _MAX_TEXT_HANDLES:
+            self.page.rejected["handle/too_many"] = len(distinct)
+            return
+        for network, handle, written in handles:
+            url = _HANDLE_PROFILE_URLS[network].format(handle)
+            profile = social_profile(url)
+            if profile is None:
+                self.reject("handle/not_a_profile")  # a platform's own, or a bad shape
+                continue
+            details = {"network": network, "handle": profile.handle, "as_written": written}
+            self.add(
+                ContactKind.SOCIAL,
+                profile.url,
+                profile.url.lower(),
+                "text_handle",
+                Certainty.UNCERTAIN,
+                details,
+            )
 
     def whatsapp(self, href: str, method: str = "wa.me") -> None:
         text = whatsapp_phone_text(href)
@@ -956,8 +1099,10 @@ class _Collector:
                 written = written[: len(written) - len(domain) + bare.start()]
                 domain = domain[: bare.start()]
             address = f"{local}@{_OBF_DOT_RE.sub('.', domain)}"
-            if address != written:
-                self.email(address, "obfuscated", Certainty.UNCERTAIN, as_written=written)
+            # "Siga @ana.bolos" is no address: left in the text, it may be a handle.
+            if address != written and self.email(
+                address, "obfuscated", Certainty.UNCERTAIN, as_written=written
+            ):
                 block = block.replace(written, " " * len(written), 1)
         for match in _EMAIL_RE.finditer(block):
             self.email(match.group(1), "text", Certainty.UNCERTAIN)
@@ -1073,12 +1218,18 @@ def extract_page(
         elif _ld_is_owner(node):
             collector.json_ld(node)
     previous = ""
-    for block, after_br in _blocks(root, credits):
+    handles: list[tuple[str, str, str]] = []
+    for block, after_br, quoted in _blocks(root, credits):
         clean = _clean(block)
         rest = collector.text_emails(clean)
         collector.text_cnpjs(rest, previous if after_br else "")
         collector.text_phones(rest, previous)
+        if quoted:
+            collector.reject_handles(rest, "handle/quoted")
+        else:
+            handles += collector.text_handles(rest)
         previous = clean
+    collector.add_handles(handles)
     return page
 
 

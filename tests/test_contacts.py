@@ -1054,3 +1054,86 @@ def test_markup_after_html_and_outside_body_is_read() -> None:
     once, twice = extract_page(response).contacts, extract_page(response).contacts
     assert [(c.kind, c.value) for c in once] == [(c.kind, c.value) for c in twice]  # idempotent
     assert len(once) == len(found)
+
+
+# --- @handles written as text ------------------------------------------------------------
+
+
+def socials(body: str, url: str = URL) -> dict[str, ContactPoint]:
+    return {c.value: c for c in page(body, url).contacts if c.kind == ContactKind.SOCIAL}
+
+
+@pytest.mark.parametrize(
+    ("body", "profile"),
+    [
+        (
+            "<p>No meu Instagram (@fulana.doces) eu posto receitas.</p>",
+            "instagram.com/fulana.doces",
+        ),
+        ("<p>Perfil oficial no instagram: @ana_confeitaria</p>", "instagram.com/ana_confeitaria"),
+        ("<p>Me segue no insta: @bolosdaana.</p>", "instagram.com/bolosdaana"),
+        ("<p>Siga @ana.bolos para mais receitas</p>", "instagram.com/ana.bolos"),
+        ("<p>Vídeos no TikTok @anatok</p>", "tiktok.com/@anatok"),
+        ("<p>Meu canal no YouTube: @anacozinha</p>", "youtube.com/@anacozinha"),
+    ],
+)
+def test_handles_tied_to_a_network_by_nearby_words(body: str, profile: str) -> None:
+    [found] = socials(body).values()
+    assert found.value == f"https://{profile}"
+    assert (found.method, found.certainty) == ("text_handle", Certainty.UNCERTAIN)
+    assert found.details["as_written"].startswith("@")
+
+
+def test_a_handle_alone_is_tied_by_the_pages_own_profile_link() -> None:
+    body = (
+        '<header><a href="https://www.tiktok.com/@anadoces">TikTok</a></header>'
+        "<footer><p>@anadoces.receitas</p></footer>"
+    )
+    assert set(socials(body)) == {
+        "https://www.tiktok.com/@anadoces",
+        "https://tiktok.com/@anadoces.receitas",
+    }
+    # With no network word and no profile link, a lone handle is nobody's.
+    assert socials("<footer><p>@anadoces</p></footer>") == {}
+
+
+def test_testimonial_quoted_and_other_peoples_handles_are_not_taken() -> None:
+    body = (
+        '<section class="depoimentos"><div class="card">'
+        "<p>Amei o curso! Me segue no Instagram @maria_aluna</p></div></section>"
+        "<blockquote>Siga também @outra_pessoa no insta</blockquote>"
+        "<p>Fotos: @joaofotografo (Instagram)</p>"
+        "<p>Parceria com @marca_de_formas no Instagram</p>"
+        "<p>Meu Instagram: @ana_doces</p>"
+    )
+    result = page(body)
+    assert [c.value for c in result.contacts if c.kind == ContactKind.SOCIAL] == [
+        "https://instagram.com/ana_doces"
+    ]
+    assert result.rejected["handle/quoted"] == 2
+    assert result.rejected["handle/other_person"] == 2
+
+
+def test_email_fragments_and_domains_are_not_handles() -> None:
+    body = (
+        "<p>Instagram e e-mail: ana@anadoces.com.br</p>"
+        "<p>Siga no Instagram @anadoces.com.br</p>"
+        "<p>Instagram: contato @ 2x</p>"
+    )
+    assert socials(body) == {}
+
+
+def test_a_page_listing_many_handles_lists_other_people() -> None:
+    body = "".join(f"<p>Instagram: @convidada_{n}</p>" for n in range(5))
+    result = page(body)
+    assert socials(body) == {}
+    assert result.rejected["handle/too_many"] == 5
+
+
+def test_a_linked_handle_stays_the_certain_link() -> None:
+    body = (
+        '<a href="https://www.instagram.com/ana_doces/">Instagram</a>'
+        "<p>Me segue no Instagram: @ana_doces</p>"
+    )
+    [found] = socials(body).values()
+    assert (found.method, found.certainty) == ("link", Certainty.CERTAIN)
