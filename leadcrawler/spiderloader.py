@@ -13,7 +13,7 @@ from __future__ import annotations
 from scrapy.settings import BaseSettings
 from scrapy.spiderloader import SpiderLoader
 
-from leadcrawler.platforms import PlatformFileError, load_platforms, register_platform_files
+from leadcrawler.domain.platforms import PlatformFileError, load_platforms, register_platform_files
 from leadcrawler.spiders.ladder import LadderSpider
 
 

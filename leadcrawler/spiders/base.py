@@ -37,15 +37,15 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from leadcrawler.browser import render_settings
-from leadcrawler.exceptions import DeferredRequest
-from leadcrawler.extract import read_product_page
-from leadcrawler.items import Lead, Offer, Sighting
-from leadcrawler.platforms import (
+from leadcrawler.domain.items import Lead, Offer, Sighting
+from leadcrawler.domain.platforms import (
     Platform,
     canonical_platform_url,
     load_platforms,
     platform_for_url,
 )
+from leadcrawler.exceptions import DeferredRequest
+from leadcrawler.extraction.extract import read_product_page
 from leadcrawler.spiders.sitevisit import SiteVisitMixin, site_name
 from leadcrawler.storage.frontier import FrontierStore, Outcome
 from leadcrawler.storage.store import open_store
@@ -283,7 +283,7 @@ class StatePageSpider(PlatformSpider):
 
     Everything platform-specific is data in ``platforms.toml`` (the page-state formats to
     try, the shape of a seller id, how money is written in the state);
-    :func:`leadcrawler.extract.read_product_page` does the reading.
+    :func:`leadcrawler.extraction.extract.read_product_page` does the reading.
     """
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:

@@ -19,7 +19,7 @@ browser. Stats: ``<platform>/extract/<rung>/<field>``, ``<platform>/extract/no_l
 
 from __future__ import annotations
 
-from leadcrawler.platforms import Platform
+from leadcrawler.domain.platforms import Platform
 from leadcrawler.spiders.base import StatePageSpider
 
 
