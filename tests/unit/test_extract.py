@@ -428,3 +428,30 @@ def test_product_from_an_element_named_for_it_when_meta_and_state_name_none() ->
     assert read_product_page(both, states=(), seller_id=platform.seller_id).get("product") == (
         "Curso do H1"
     )
+
+
+def test_product_page_script_buttons_and_markup_after_html_are_read() -> None:
+    from leadcrawler.domain.items import ContactKind
+    from leadcrawler.domain.platforms import load_platforms
+    from leadcrawler.extraction.extract import read_product_page
+
+    url = "https://lastlink.com/p/CX4Z81QW"
+    body = (
+        "<html><head><meta property='og:title' content='Mentoria'></head><body><main>"
+        "<p>Criado por Nath Arruda</p>"
+        "<button onclick=\"window.open('https://wa.me/5511976508833?text=Oi')\">WhatsApp</button>"
+        "</main><footer><button onclick=\"window.open('https://wa.me/5511955554444')\">"
+        "Suporte</button></footer></body></html>"
+        '<div class="float"><a href="mailto:nath@financasadois.com.br">E-mail da Nath</a></div>'
+    )
+    platform = load_platforms()["lastlink"]
+    facts = read_product_page(
+        HtmlResponse(url, body=body.encode(), request=Request(url)),
+        states=platform.states,
+        seller_id=platform.seller_id,
+    )
+    found = {(c.kind, c.value) for c in facts.contacts}
+    assert found == {
+        (ContactKind.WHATSAPP, "https://wa.me/5511976508833?text=Oi"),  # the content's button
+        (ContactKind.EMAIL, "mailto:nath@financasadois.com.br"),  # after </html>
+    }  # the footer's button is the platform's chrome
