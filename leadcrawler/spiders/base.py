@@ -54,7 +54,6 @@ logger = logging.getLogger(__name__)
 
 FRONTIER_META = "leadcrawler_frontier_url"
 RENDERED_META = "leadcrawler_rendered"
-PLATFORM_SLOT = {"concurrency": 2, "delay": 1.0}  # a checkout host without its own slot
 
 
 class UsageError(ValueError):
@@ -107,11 +106,12 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         # Platform pages may need the browser rung; discovery spiders never start one.
         settings.update(render_settings(settings), priority="spider")
         # A platform that is only data gets the checkouts' polite slot on its hosts too.
+        slot = settings.get("PLATFORM_DOWNLOAD_SLOT")
         slots = settings.getdict("DOWNLOAD_SLOTS")
         platform = load_platforms().get(getattr(cls, "platform_key", ""))
-        if platform is not None and any(host not in slots for host in platform.hosts):
+        if slot and platform is not None and any(host not in slots for host in platform.hosts):
             for host in platform.hosts:
-                slots.setdefault(host, dict(PLATFORM_SLOT))
+                slots.setdefault(host, dict(slot))
             settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
     @classmethod
