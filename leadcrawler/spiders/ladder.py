@@ -8,7 +8,7 @@ makes one spider named after each platform key that has no spider of its own (Ed
 Monetizze, Braip, Ticto, Cakto, Kirvano, Greenn, PerfectPay, Lastlink, and any platform
 added to ``platforms.toml`` or to a file in ``PLATFORMS_EXTRA_FILES``). Each reads its
 product pages with the same ladder as Hubla and Hotmart
-(:func:`leadcrawler.extract.read_product_page`): ``og:*``/``twitter:*`` meta and JSON-LD,
+(:func:`leadcrawler.extraction.extract.read_product_page`): ``og:*``/``twitter:*`` meta and JSON-LD,
 then the page state (the formats the platform lists in ``states``, money read with its
 ``money_in_state`` convention), then the visible text ("Vendido por X", "Produtor: X",
 the BRL price, the main heading or an element named ``product-title``/``product-name``,
