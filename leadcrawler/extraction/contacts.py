@@ -36,7 +36,8 @@ What counts, and how sure it is (``ContactPoint.method`` / ``certainty``):
   links), with ``details["network"]`` and ``details["handle"]``. Posts, reels, videos,
   share buttons and intents are not profiles (:func:`social_profile`). ``@handles``
   written as text (``text_handle``, uncertain, ``details["as_written"]``) when a word
-  near them names the network ("No meu Instagram (@ana)", "TikTok @ana"), a follow word
+  near them names the network ("No meu Instagram (@ana)", "TikTok @ana"; an empty icon
+  element such as ``<i class="fa-instagram">`` reads as its network's name), a follow word
   does ("Siga @ana", "me segue": the network the page links profiles of, else
   Instagram), or the line is only the handle on a page that links profiles of one
   network. Never in testimonials, reviews or quotations (``blockquote``, ``q``, ``cite``,
@@ -719,6 +720,22 @@ def _is_quote(elem: Any) -> bool:
     return any(hint in names for hint in _QUOTE_HINTS)
 
 
+_ICON_TAGS = frozenset({"i", "span", "svg", "img", "em"})
+_ICON_NETWORKS = ("instagram", "tiktok", "youtube", "telegram")
+
+
+def _icon_network(elem: Any) -> str | None:
+    """The network an empty icon element stands for (``<i class="fab fa-instagram">``)."""
+    if elem.tag not in _ICON_TAGS or (elem.text or "").strip():
+        return None
+    if len(elem) and elem.tag != "svg":  # an svg's children are its drawing
+        return None
+    names = _fold(
+        " ".join(elem.get(attr) or "" for attr in ("class", "alt", "aria-label", "title"))
+    )
+    return next((network for network in _ICON_NETWORKS if network in names), None)
+
+
 def _blocks(root: Any, credits: _Credits) -> list[tuple[str, bool, bool]]:
     """The visible text, one string per block, without the agency credits.
 
@@ -753,6 +770,11 @@ def _blocks(root: Any, credits: _Credits) -> list[tuple[str, bool, bool]]:
         if event == "start":
             if _is_block(elem):
                 flush(elem.tag == "br")
+            icon = _icon_network(elem)
+            if icon:
+                parts.append(
+                    f" {icon} "
+                )  # "<i class='fa-instagram'></i> @ana" reads "instagram @ana"
             if elem.tag in _HIDDEN_TAGS or elem in credits.elements:
                 walker.skip_subtree()
                 continue

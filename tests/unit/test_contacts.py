@@ -1137,3 +1137,17 @@ def test_a_linked_handle_stays_the_certain_link() -> None:
     )
     [found] = socials(body).values()
     assert (found.method, found.certainty) == ("link", Certainty.CERTAIN)
+
+
+@pytest.mark.parametrize(
+    ("icon", "profile"),
+    [
+        ('<i class="fab fa-instagram"></i>', "https://instagram.com/anadoces"),
+        ('<img src="/ig.png" alt="Instagram">', "https://instagram.com/anadoces"),
+        ('<svg aria-label="TikTok"><path d="M0 0"/></svg>', "https://tiktok.com/@anadoces"),
+    ],
+)
+def test_an_icon_beside_a_handle_names_its_network(icon: str, profile: str) -> None:
+    [found] = socials(f"<footer><p>{icon} @anadoces</p></footer>").values()
+    assert (found.value, found.certainty) == (profile, Certainty.UNCERTAIN)
+    assert socials('<footer><p><i class="icon-heart"></i> @anadoces</p></footer>') == {}
