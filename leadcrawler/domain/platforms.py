@@ -37,6 +37,7 @@ class Platform:
     money_in_state: str = "reais"
     states: tuple[str, ...] = STATE_FORMATS  # page-state formats to try, in order
     seller_id: re.Pattern[str] = re.compile(DEFAULT_SELLER_ID)  # shape of a seller id
+    domains: tuple[str, ...] = ()  # other domains it owns: help centres, mailboxes, marketing
 
     def checkout_url(self, url: str) -> str:
         """The canonical checkout URL of a product page: short links map to their checkout."""
@@ -136,6 +137,7 @@ def _platform(key: str, spec: Any, where: str) -> Platform:
         money_in_state=money,
         states=states,
         seller_id=seller_id,
+        domains=tuple(d.lower() for d in spec.get("domains", ())),
     )
 
 
