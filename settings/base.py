@@ -15,6 +15,9 @@ SETTINGS_DIR = Path(__file__).resolve().parent
 BOT_NAME = "leadcrawler"
 SPIDER_MODULES = ["leadcrawler.spiders"]
 NEWSPIDER_MODULE = "leadcrawler.spiders"
+# Scrapy's loader plus one generic ladder spider per platform that is only data.
+SPIDER_LOADER_CLASS = "leadcrawler.spiderloader.PlatformSpiderLoader"
+PLATFORMS_EXTRA_FILES: list[str] = []  # more platforms .toml files beside the bundled one
 
 # --- Identity and etiquette -------------------------------------------------------------
 LEADCRAWLER_CONTACT_URL = "https://github.com/leadcrawler/leadcrawler#contact"
@@ -39,6 +42,9 @@ DOWNLOAD_SLOTS = {
     "html.duckduckgo.com": {"concurrency": 1, "delay": 5.0},  # a free HTML endpoint: gently
     "web.archive.org": {"concurrency": 1, "delay": 2.0},  # the CDX API rate-limits bursts
 }
+# The slot a platform spider gives its platform's hosts that DOWNLOAD_SLOTS does not name
+# (platforms that are only data in platforms.toml); None: no slot of their own.
+PLATFORM_DOWNLOAD_SLOT: dict[str, float] | None = {"concurrency": 2, "delay": 1.0}
 
 # --- Limits for this workload -------------------------------------------------------------
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # bytes; platform pages are well under 2 MiB

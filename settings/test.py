@@ -10,6 +10,7 @@ from settings.base import *  # noqa: F403
 AUTOTHROTTLE_ENABLED = False
 DOWNLOAD_DELAY = 0
 DOWNLOAD_SLOTS = {}  # no per-source delays in tests
+PLATFORM_DOWNLOAD_SLOT = None
 RETRY_TIMES = 1
 LOG_LEVEL = "DEBUG"
 # The fixture web terminates HTTPS with a self-signed certificate.

@@ -35,7 +35,20 @@ What counts, and how sure it is (``ContactPoint.method`` / ``certainty``):
 - social: profile links (``link``, certain) of Instagram, YouTube, TikTok, Facebook,
   LinkedIn, Telegram, X/Twitter and Linktree (``details["link_hub"]``: a page of more
   links), with ``details["network"]`` and ``details["handle"]``. Posts, reels, videos,
-  share buttons and intents are not profiles (:func:`social_profile`).
+  share buttons and intents are not profiles (:func:`social_profile`). ``@handles``
+  written as text (``text_handle``, uncertain, ``details["as_written"]``) when a word
+  near them names the network ("No meu Instagram (@ana)", "TikTok @ana"; an empty icon
+  element such as ``<i class="fa-instagram">`` reads as its network's name), a follow word
+  does ("Siga @ana", "me segue": the network the page links profiles of, else
+  Instagram), or the line is only the handle on a page that links profiles of one
+  network. Never in testimonials, reviews or quotations (``blockquote``, ``q``, ``cite``,
+  classes such as ``depoimentos``), after a credit or partner word ("Fotos: @x",
+  "Parceria com @y"), inside an e-mail address or domain; more than three text handles
+  on one page are a list of people and none is taken.
+- links a browser follows outside ``href``: WhatsApp and ``mailto:`` targets of
+  ``onclick`` handlers, ``javascript:`` hrefs and inline scripts that
+  ``window.open``/``location.href=`` them (``script``, certain); markup after
+  ``</html>`` is read as the end of ``<body>`` (:func:`browser_tree`).
 
 Never taken: anything of the selling platforms themselves (every domain in
 ``platforms.toml`` plus kiwify.com.br, hotmart.com, hub.la and their subdomains, and their
@@ -108,6 +121,45 @@ _BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 _FOOTER_HINTS = ("footer", "rodape", "copyright", "bottom")
+# Testimonials, reviews and quotations: the handles in them are other people's.
+_QUOTE_TAGS = frozenset({"blockquote", "q", "cite"})
+_QUOTE_HINTS = (
+    "depoiment", "testimonial", "review", "avaliac", "comentario", "comment", "feedback",
+    "quote", "citacao", "resultado", "alunos", "alunas", "clientes", "prova-social",
+    "provasocial", "socialproof",
+)  # fmt: skip
+
+# @handles written as text (folded text). A network word near the handle ties it to that
+# network; a follow word ("siga", "me segue", "perfil") ties it to the network the page
+# links profiles of (Instagram when it links none); a line that is only the handle needs
+# the page's own profile links of one network.
+_HANDLE_RE = re.compile(r"(?<![\w.@/:+-])@([A-Za-z0-9_][A-Za-z0-9_.]{0,39})")
+_NETWORK_CUES = (
+    ("instagram", re.compile(r"\b(?:insta(?:gram)?|ig)\b")),
+    ("tiktok", re.compile(r"\btik\s?tok\b")),
+    ("youtube", re.compile(r"\b(?:youtube|canal)\b")),
+    ("x", re.compile(r"\btwitter\b")),
+    ("telegram", re.compile(r"\btelegram\b")),
+)
+_FOLLOW_CUE_RE = re.compile(
+    r"\b(?:perfil|perfis|sig[ao]m?|siga-(?:me|nos)|segue|seguir|acompanhe|redes sociais)\b"
+)
+# Words that put someone else's handle on the page: photo credits, partners, students.
+_OTHER_PERSON_RE = re.compile(
+    r"\b(?:fotos?|fotografia|creditos?|parceri[ao]s?|parceir[oa]s?|colab\w*|collab\w*"
+    r"|alun[oa]s?|clientes?|depoimentos?|modelo|convidad[oa]s?|marcou|marque)\b"
+)
+_HANDLE_PROFILE_URLS = {
+    "instagram": "https://www.instagram.com/{}/",
+    "tiktok": "https://www.tiktok.com/@{}",
+    "youtube": "https://www.youtube.com/@{}",
+    "x": "https://x.com/{}",
+    "telegram": "https://t.me/{}",
+}
+_DOMAIN_ENDING_RE = re.compile(
+    r"\.(?:com|net|org|br|io|app|me|co|gov|edu)(?:\.br)?$", re.IGNORECASE
+)
+_MAX_TEXT_HANDLES = 3  # more on one page: a list of people (team, guests), not the producer
 _CREDIT_HINTS = ("credit", "creditos", "developer", "desenvolvedor", "agencia", "madeby", "devby")
 # On folded text (lower case, no accents): a credit verb with "por"/"by" close after it.
 # Strong phrases are web credits wherever they are (in a short line); weak ones ("criado
@@ -246,6 +298,63 @@ def decode_cfemail(encoded: str) -> str | None:
         return None
 
 
+# --- links a browser follows outside href: script buttons, markup after </html> ---------
+
+_SCRIPT_TARGET = (
+    r"(?:https?:)?//(?:wa\.me|(?:api|web)\.whatsapp\.com)/[^'\"`\s<>]*|mailto:[^'\"`\s<>]+"
+)
+# Any WhatsApp or mailto literal in an onclick handler or a javascript: href.
+_HANDLER_LINK_RE = re.compile(rf"(['\"`])({_SCRIPT_TARGET})\1", re.IGNORECASE)
+# In an inline <script>: only a literal that the script opens or navigates to.
+_SCRIPT_NAV_RE = re.compile(
+    r"(?:window\.open|location\.(?:assign|replace))\s*\(\s*(['\"`])"
+    rf"({_SCRIPT_TARGET})\1"
+    r"|location(?:\.href)?\s*=\s*(['\"`])"
+    rf"({_SCRIPT_TARGET})\3",
+    re.IGNORECASE,
+)
+_NOT_SCRIPT_TYPES = ("application/ld+json", "application/json", "text/template", "text/x-template")
+
+
+def script_links(code: str, *, navigation_only: bool = False) -> list[str]:
+    """WhatsApp and ``mailto:`` URLs a script button opens.
+
+    ``onclick="window.open('https://wa.me/55...')"``, ``location.href='mailto:...'``,
+    ``href="javascript:..."``: in a handler every such literal is the button's target; in
+    an inline ``<script>`` (``navigation_only``) only one passed to ``window.open``,
+    ``location.assign/replace`` or assigned to ``location``/``location.href`` is.
+    """
+    links: list[str] = []
+    if navigation_only:
+        for match in _SCRIPT_NAV_RE.finditer(code):
+            links.append(match.group(2) or match.group(4))
+    else:
+        links = [match.group(2) for match in _HANDLER_LINK_RE.finditer(code)]
+    return [("https:" + link) if link.startswith("//") else link for link in links]
+
+
+def browser_tree(root: Any) -> Any:
+    """``root`` with the markup after ``</html>`` moved to the end of ``<body>``.
+
+    Browsers render what follows ``</html>`` as part of the body (floating WhatsApp
+    buttons injected by plugins often land there); lxml keeps it in a second top-level
+    element that a walk from the root never sees. Idempotent; returns ``root``.
+    """
+    strays = [node for node in root.itersiblings() if isinstance(node.tag, str) and len(node)]
+    if not strays:
+        return root
+    body = root.find("body")
+    if body is None:
+        body = etree.SubElement(root, "body")
+    for stray in strays:
+        if stray.text and stray.text.strip():
+            etree.SubElement(body, "span").text = stray.text
+            stray.text = None
+        for child in list(stray):
+            body.append(child)
+    return root
+
+
 # --- CNPJ ----------------------------------------------------------------------------
 
 
@@ -302,12 +411,14 @@ def _root_and_urls(source: PageSource, url: str | None) -> tuple[Any, str, str]:
     if not isinstance(source, str):
         if url is None:
             # As Scrapy's get_base_url: a <base href> is looked for in the first 4 KiB.
-            return source.selector.root, source.url, get_base_url(source.text[:4096], source.url)
-        return source.selector.root, url, get_base_url(source.text, url)
+            root = browser_tree(source.selector.root)
+            return root, source.url, get_base_url(source.text[:4096], source.url)
+        return browser_tree(source.selector.root), url, get_base_url(source.text, url)
     if url is None:
         raise ValueError("the page URL is required with HTML text")
     html = source.replace("\x00", "")
-    return Selector(text=html or "<html></html>").root, url, get_base_url(html, url)
+    root = browser_tree(Selector(text=html or "<html></html>").root)
+    return root, url, get_base_url(html, url)
 
 
 def _absolute(base_url: str, href: str) -> str | None:
@@ -420,22 +531,48 @@ def _credit_texts(root: Any, credits: _Credits) -> list[str]:
     return texts
 
 
-def _blocks(root: Any, credits: _Credits) -> list[tuple[str, bool]]:
+def _is_quote(elem: Any) -> bool:
+    """A testimonial, review or quotation: what other people say, with their handles."""
+    if elem.tag in _QUOTE_TAGS:
+        return True
+    names = _classes(elem)
+    return any(hint in names for hint in _QUOTE_HINTS)
+
+
+_ICON_TAGS = frozenset({"i", "span", "svg", "img", "em"})
+_ICON_NETWORKS = ("instagram", "tiktok", "youtube", "telegram")
+
+
+def _icon_network(elem: Any) -> str | None:
+    """The network an empty icon element stands for (``<i class="fab fa-instagram">``)."""
+    if elem.tag not in _ICON_TAGS or (elem.text or "").strip():
+        return None
+    if len(elem) and elem.tag != "svg":  # an svg's children are its drawing
+        return None
+    names = _fold(
+        " ".join(elem.get(attr) or "" for attr in ("class", "alt", "aria-label", "title"))
+    )
+    return next((network for network in _ICON_NETWORKS if network in names), None)
+
+
+def _blocks(root: Any, credits: _Credits) -> list[tuple[str, bool, bool]]:
     """The visible text, one string per block, without the agency credits.
 
     With each block: whether only ``<br>`` separates it from the block before (the next
-    line of one paragraph, not another paragraph).
+    line of one paragraph, not another paragraph), and whether it sits in a testimonial
+    or quotation (:func:`_is_quote`).
     """
-    blocks: list[tuple[str, bool]] = []
+    blocks: list[tuple[str, bool, bool]] = []
     parts: list[str] = []
     br_only = False  # the boundaries since the last block were all <br>
+    quotes: list[Any] = []  # the testimonial elements the walk is inside
 
     def flush(by_br: bool = False) -> None:
         nonlocal br_only
         text = " ".join("".join(parts).split())
         parts.clear()
         if text:
-            blocks.append((text, br_only))
+            blocks.append((text, br_only, bool(quotes)))
             br_only = by_br
         else:
             br_only = br_only and by_br
@@ -452,13 +589,23 @@ def _blocks(root: Any, credits: _Credits) -> list[tuple[str, bool]]:
         if event == "start":
             if _is_block(elem):
                 flush(elem.tag == "br")
+            icon = _icon_network(elem)
+            if icon:
+                parts.append(
+                    f" {icon} "
+                )  # "<i class='fa-instagram'></i> @ana" reads "instagram @ana"
             if elem.tag in _HIDDEN_TAGS or elem in credits.elements:
                 walker.skip_subtree()
                 continue
+            if _is_quote(elem):
+                flush()
+                quotes.append(elem)
             add(elem.text, credits.text_cut.get(elem))
         else:
-            if _is_block(elem):
+            if _is_block(elem) or (quotes and quotes[-1] is elem):
                 flush(elem.tag == "br")
+            if quotes and quotes[-1] is elem:
+                quotes.pop()
             if elem is not root:
                 add(elem.tail, credits.tail_cut.get(elem))
     flush()
@@ -596,17 +743,19 @@ class _Collector:
         ):
             self.page.contacts[position] = contact  # a link beats the same value in text
 
-    def email(self, raw: str, method: str, certainty: Certainty, as_written: str = "") -> None:
+    def email(self, raw: str, method: str, certainty: Certainty, as_written: str = "") -> bool:
+        """Take an address; False when it is not one (a platform's address still is one)."""
         address = _clean(raw).strip()
         check = check_email(address)
         if not check.ok:
             self.reject(f"email/{check.reason}")
-            return
+            return False
         if is_platform_domain(address):
             self.reject("email/platform")
-            return
+            return True
         details = {"as_written": as_written} if as_written else None
         self.add(ContactKind.EMAIL, address, email_key(address), method, certainty, details)
+        return True
 
     def phone(self, raw: str, method: str, certainty: Certainty, label: str | None = None) -> None:
         info = self.phones.parse(raw)
@@ -616,11 +765,12 @@ class _Collector:
         details = {"label": label} if label else None
         self.add(ContactKind.PHONE, raw.strip(), info.e164, method, certainty, details)
 
-    def link(self, href: str) -> None:
+    def link(self, href: str, via: str = "") -> None:
+        """A link's target; ``via="script"`` for one a script button opens."""
         scheme = href.split(":", 1)[0].lower() if ":" in href else ""
         if scheme == "mailto":
             for address in _mailto_addresses(href):
-                self.email(address, "mailto", Certainty.CERTAIN)
+                self.email(address, via or "mailto", Certainty.CERTAIN)
             return
         if scheme in ("tel", "callto"):
             number = unquote(href.split(":", 1)[1]).strip()
@@ -628,7 +778,7 @@ class _Collector:
                 self.phone(number, "tel", Certainty.CERTAIN)
             return
         if is_whatsapp_link(href):
-            self.whatsapp(href)
+            self.whatsapp(href, via or "wa.me")
             return
         if scheme not in ("http", "https"):
             return
@@ -658,6 +808,81 @@ class _Collector:
             )
         elif network_host(urlsplit(href).hostname or "") in NETWORK_HOSTS:
             self.reject("social/not_a_profile")
+
+    def linked_networks(self) -> set[str]:
+        """Networks of the profiles this page links to (or lists in JSON-LD)."""
+        return {
+            str(c.details.get("network"))
+            for c in self.page.contacts
+            if c.kind == ContactKind.SOCIAL and c.method in ("link", "jsonld")
+        }
+
+    def text_handles(self, block: str) -> list[tuple[str, str, str]]:
+        """``(network, handle, as written)`` for the @handles in ``block`` tied to a network."""
+        found: list[tuple[str, str, str]] = []
+        folded = _fold(block)
+        for match in _HANDLE_RE.finditer(block):
+            handle = match.group(1).rstrip(".")
+            if _DOMAIN_ENDING_RE.search(handle) or not re.search(r"[A-Za-z]", handle):
+                self.reject("handle/not_a_handle")  # "@empresa.com.br", "@2x"
+                continue
+            before = folded[max(0, match.start() - 60) : match.start()]
+            after = folded[match.end() : match.end() + 40]
+            if _OTHER_PERSON_RE.search(folded[max(0, match.start() - 30) : match.start()]):
+                self.reject("handle/other_person")
+                continue
+            network = self._handle_network(before, after, block, match)
+            if network is None:
+                self.reject("handle/no_network")
+                continue
+            found.append((network, handle, match.group(0)))
+        return found
+
+    def _handle_network(self, before: str, after: str, block: str, match: Any) -> str | None:
+        cues = [
+            (len(before) - hit.end(), network)
+            for network, pattern in _NETWORK_CUES
+            for hit in pattern.finditer(before)
+        ] + [
+            (hit.start() + 1, network)
+            for network, pattern in _NETWORK_CUES
+            for hit in pattern.finditer(after)
+        ]
+        if cues:
+            return min(cues)[1]  # the network word closest to the handle
+        linked = self.linked_networks() & set(_HANDLE_PROFILE_URLS)
+        if _FOLLOW_CUE_RE.search(before) or _FOLLOW_CUE_RE.search(after):
+            return linked.pop() if len(linked) == 1 else "instagram"
+        alone = not (block[: match.start()] + block[match.end() :]).strip(" |-·•:,")
+        if alone and len(linked) == 1:
+            return linked.pop()  # a footer line "@ana" on a page linking her Instagram
+        return None
+
+    def reject_handles(self, block: str, reason: str) -> None:
+        for _match in _HANDLE_RE.finditer(block):
+            self.reject(reason)
+
+    def add_handles(self, handles: list[tuple[str, str, str]]) -> None:
+        """Add the text handles of the page, unless there are too many to be one producer's."""
+        distinct = {(network, handle.lower()) for network, handle, _written in handles}
+        if len(distinct) > _MAX_TEXT_HANDLES:
+            self.page.rejected["handle/too_many"] = len(distinct)
+            return
+        for network, handle, written in handles:
+            url = _HANDLE_PROFILE_URLS[network].format(handle)
+            profile = social_profile(url)
+            if profile is None:
+                self.reject("handle/not_a_profile")  # a platform's own, or a bad shape
+                continue
+            details = {"network": network, "handle": profile.handle, "as_written": written}
+            self.add(
+                ContactKind.SOCIAL,
+                profile.url,
+                profile.url.lower(),
+                "text_handle",
+                Certainty.UNCERTAIN,
+                details,
+            )
 
     def whatsapp(self, href: str, method: str = "wa.me") -> None:
         text = whatsapp_phone_text(href)
@@ -715,8 +940,10 @@ class _Collector:
                 written = written[: len(written) - len(domain) + bare.start()]
                 domain = domain[: bare.start()]
             address = f"{local}@{_OBF_DOT_RE.sub('.', domain)}"
-            if address != written:
-                self.email(address, "obfuscated", Certainty.UNCERTAIN, as_written=written)
+            # "Siga @ana.bolos" is no address: left in the text, it may be a handle.
+            if address != written and self.email(
+                address, "obfuscated", Certainty.UNCERTAIN, as_written=written
+            ):
                 block = block.replace(written, " " * len(written), 1)
         for match in EMAIL_IN_TEXT_RE.finditer(block):
             self.email(match.group(1), "text", Certainty.UNCERTAIN)
@@ -808,12 +1035,25 @@ def extract_page(
             if decoded:
                 collector.email(decoded, "cfemail", Certainty.CERTAIN)
         href = elem.get("href") if elem.tag in ("a", "area") else None
-        if href and href.strip():
+        if href and href.strip().lower().startswith("javascript:"):
+            for link in script_links(href):
+                collector.link(link, "script")
+        elif href and href.strip():
             link = _absolute(base_url, href)
             if link is None:
                 collector.reject("link/bad_url")
             else:
                 collector.link(link)
+        handler = elem.get("onclick")
+        if handler:
+            for link in script_links(handler):
+                collector.link(link, "script")
+    for script in root.iter("script"):
+        kind = (script.get("type") or "").split(";", 1)[0].strip().lower()
+        if script.get("src") or kind in _NOT_SCRIPT_TYPES or credits.covers(script):
+            continue
+        for link in script_links(script.text or "", navigation_only=True):
+            collector.link(link, "script")
     for text in _credit_texts(root, credits):
         credited.text_phones(credited.text_emails(_clean(text)), "")
     collector.credited = frozenset(credited.index)
@@ -823,12 +1063,18 @@ def extract_page(
         elif _ld_is_owner(node):
             collector.json_ld(node)
     previous = ""
-    for block, after_br in _blocks(root, credits):
+    handles: list[tuple[str, str, str]] = []
+    for block, after_br, quoted in _blocks(root, credits):
         clean = _clean(block)
         rest = collector.text_emails(clean)
         collector.text_cnpjs(rest, previous if after_br else "")
         collector.text_phones(rest, previous)
+        if quoted:
+            collector.reject_handles(rest, "handle/quoted")
+        else:
+            handles += collector.text_handles(rest)
         previous = clean
+    collector.add_handles(handles)
     return page
 
 

@@ -25,10 +25,12 @@ from typing import Any
 
 from leadcrawler.domain.items import Certainty, ContactKind, ContactPoint, Lead, Offer, Sighting
 from leadcrawler.domain.phones import whatsapp_phone_text
+from leadcrawler.extraction.contacts import browser_tree
 from leadcrawler.extraction.labels import (
     STRUCK,
     labelled_name,
     link_contacts,
+    named_product,
     text_emails,
     text_nodes,
     visible_text,
@@ -88,6 +90,7 @@ class PageFacts:
     fields: dict[str, tuple[str, Any]] = field(default_factory=dict)
     contacts: list[FoundContact] = field(default_factory=list)
     bad_states: list[str] = field(default_factory=list)  # state scripts present but unreadable
+    rejected: list[str] = field(default_factory=list)  # values refused, by reason (for stats)
 
     def put(self, name: str, rung: str, value: Any) -> None:
         if value not in (None, "") and name not in self.fields:
@@ -158,14 +161,23 @@ def _contact_identity(kind: ContactKind, value: str) -> tuple[ContactKind, str]:
 
 
 def read_product_page(
-    response: HtmlPage, *, states: Iterable[str], seller_id: re.Pattern[str]
+    response: HtmlPage,
+    *,
+    states: Iterable[str],
+    seller_id: re.Pattern[str],
+    money_in_state: str = "reais",
 ) -> PageFacts:
     """Climb the ladder on a product page: structured data, then each page-state format in
     ``states`` (keys of :data:`STATE_READERS`), then the rendered text.
 
     ``seller_id`` is the shape of the platform's seller ids: a candidate id that does not
     match it is someone else's (a product's, an order's) and is not taken.
+    ``money_in_state`` is the platform's convention for whole amounts in the page state
+    (``"cents"`` or ``"reais"``). A price shown as text wins over the page state's (the
+    buyer sees it); any price above :data:`MAX_PRICE` is refused and counted in
+    ``rejected`` as ``price_too_high``.
     """
+    browser_tree(response.selector.root)  # markup after </html> is read, as browsers show it
     page = PageFacts()
     _read_structured(response, page)
     for rung in states:
@@ -175,7 +187,9 @@ def read_product_page(
             if script_id and _script_by_id(response, script_id):
                 page.bad_states.append(rung)
             continue
-        _read_state(rung, state_facts(state), page, seller_id)
+        facts = state_facts(state, money_in_state)
+        page.rejected += ["price_too_high"] * facts.rejected_prices
+        _read_state(rung, facts, page, seller_id)
     _read_text(response, page)
     return page
 
@@ -186,7 +200,15 @@ def _brl(amount: Any, currency: Any) -> Decimal | None:
     if currency not in (None, "") and str(currency).strip().upper() != "BRL":
         return None
     value = to_decimal(amount)
-    return value.quantize(CENT) if value is not None and Decimal(0) < value < MAX_PRICE else None
+    return value.quantize(CENT) if value is not None and Decimal(0) < value else None
+
+
+def _put_price(page: PageFacts, rung: str, price: Decimal | None) -> None:
+    """The price found on ``rung``, unless it is impossible (counted as rejected)."""
+    if price is not None and price > MAX_PRICE:
+        page.rejected.append("price_too_high")
+        return
+    page.put("price", rung, price)
 
 
 def _read_structured(response: HtmlPage, page: PageFacts) -> None:
@@ -194,8 +216,8 @@ def _read_structured(response: HtmlPage, page: PageFacts) -> None:
     page.put("producer", "meta", plausible_name(meta(response, "author", "article:author")))
     description = meta(response, "og:description", "twitter:description", "description")
     page.put("producer", "meta", labelled_name([description]) if description else None)
-    page.put(
-        "price",
+    _put_price(
+        page,
         "meta",
         _brl(
             meta(response, "product:price:amount", "og:price:amount"),
@@ -212,7 +234,7 @@ def _read_structured(response: HtmlPage, page: PageFacts) -> None:
         if isinstance(offer, dict):
             sellers.append(offer.get("seller"))
             amount = offer.get("price", offer.get("lowPrice"))
-            page.put("price", "jsonld", _brl(amount, offer.get("priceCurrency")))
+            _put_price(page, "jsonld", _brl(amount, offer.get("priceCurrency")))
         for seller in sellers:
             name = plausible_name(ld_name(seller))
             page.put("producer", "jsonld", name)
@@ -247,8 +269,15 @@ def _read_state(rung: str, facts: StateFacts, page: PageFacts, seller_id: re.Pat
 
 def _read_text(response: HtmlPage, page: PageFacts) -> None:
     page.put("producer", "text", labelled_name(text_nodes(response)))
-    page.put("price", "text", page_price(visible_text(response, skip=STRUCK)))
+    shown = page_price(visible_text(response, skip=STRUCK))
+    rung, stated = page.fields.get("price", ("", None))
+    if shown is not None and rung in STATE_READERS and stated != shown:
+        # The page state's number is the one a convention may misread (cents or reais):
+        # when they disagree, the price the buyer sees decides.
+        del page.fields["price"]
+    _put_price(page, "text", shown)
     page.put("product", "text", product_title(response.xpath("normalize-space(//h1)").get()))
+    page.put("product", "text", named_product(response))
     page.put("product", "text", product_title(response.xpath("normalize-space(//title)").get()))
     for kind, value, method in link_contacts(response):
         page.add_contact("text", kind, value, method)

@@ -7,10 +7,12 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
+from typing import Any
 
 from leadcrawler.domain.emails import EMAIL_IN_TEXT_RE
 from leadcrawler.domain.items import ContactKind
 from leadcrawler.domain.phones import is_whatsapp_link, whatsapp_phone_text
+from leadcrawler.extraction.contacts import script_links
 from leadcrawler.extraction.page import HtmlPage
 from leadcrawler.extraction.producer import (
     _DASHES,
@@ -18,6 +20,7 @@ from leadcrawler.extraction.producer import (
     mentions_platform,
     platform_owned,
     plausible_name,
+    product_title,
 )
 
 logger = logging.getLogger(__name__)
@@ -121,8 +124,15 @@ def link_contacts(response: HtmlPage) -> Iterator[tuple[ContactKind, str, str]]:
     Links in the header, menus, footer, forms and dialogs are the platform's; so is any
     link whose text names a platform ("Suporte Hubla") or whose address is a platform's.
     """
-    for link in response.xpath(f"//body//a[@href][{_content_only()}]"):
-        href = (link.attrib.get("href") or "").strip()
+    targets: list[tuple[Any, str]] = []
+    for element in response.xpath(f"//body//*[@href or @onclick][{_content_only()}]"):
+        href = (element.attrib.get("href") or "").strip()
+        if element.root.tag in ("a", "area") and not href.lower().startswith("javascript:"):
+            targets.append((element, href))
+        # Script buttons: onclick="window.open('https://wa.me/...')", href="javascript:...".
+        handlers = f"{element.attrib.get('onclick') or ''} {href}"
+        targets += [(element, link) for link in script_links(handlers)]
+    for link, href in targets:
         around = " ".join(link.xpath("..//text()").getall())
         if href.lower().startswith("mailto:"):
             address = href[7:].split("?", 1)[0]
@@ -149,3 +159,38 @@ def text_emails(response: HtmlPage) -> Iterator[str]:
             around = nodes[index - 1] if alone and index else node
             if _SUPPORT_CUE_RE.search(around) and not platform_owned(address):
                 yield address
+
+
+# What a checkout's markup calls the product's name in a class or id (lower case, any
+# "-"/"_" spelling): "product-title", "checkout__product-name", "nome-do-produto".
+PRODUCT_NAME_CLASSES = (
+    "producttitle", "productname", "nomedoproduto", "nomeproduto", "titulodoproduto",
+    "tituloproduto",
+)  # fmt: skip
+
+
+@cache
+def _product_name_xpath() -> str:
+    # Lower case with "-" and "_" dropped: "Product_Title", "product-title" -> "producttitle".
+    lowered = "translate(@{attr}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ-_', 'abcdefghijklmnopqrstuvwxyz')"
+    tests = " or ".join(
+        f"contains({lowered.format(attr=attr)}, '{name}')"
+        for attr in ("class", "id")
+        for name in PRODUCT_NAME_CLASSES
+    )
+    excluded = " or ".join(f"ancestor-or-self::{tag}" for tag in (*HIDDEN, *NOT_READ))
+    return f"//body//*[({tests}) and not({excluded})]"
+
+
+def named_product(response: HtmlPage) -> str | None:
+    """The product's name from an element whose class or id names it (``product-title``).
+
+    What a checkout rendered by JavaScript shows when neither meta nor page state name the
+    product: the first such element with a plausible title, spaces collapsed.
+    """
+    for element in response.xpath(_product_name_xpath())[:10]:
+        text = WHITESPACE_RE.sub(" ", " ".join(element.xpath(".//text()").getall())).strip()
+        title = product_title(text) if 2 <= len(text) <= 200 else None
+        if title:
+            return title
+    return None

@@ -130,7 +130,9 @@ _WORDS_AFTER_STEM = (
 _HANDLE_RE = re.compile(r"^@?([A-Za-z0-9._]{2,40})$")
 _PHONE_TEXT_RE = re.compile(r"^[\d\s()+./-]{8,25}$")
 _CNPJ_DIGITS = 14
-MAX_PRICE = Decimal(1_000_000)  # BRL; above this a "price" is an id or a typo
+# BRL. Above this a "price" is an id, a typo or cents read as reais: no course, mentoring
+# or community sells for more, and a price 100x wrong is worse than none.
+MAX_PRICE = Decimal(100_000)
 CENT = Decimal("0.01")
 
 
@@ -146,10 +148,15 @@ class StateFacts:
     products: list[str]
     prices: list[Decimal]
     contacts: list[tuple[ContactKind, str]]
+    rejected_prices: int = 0  # amounts above MAX_PRICE
 
 
-def state_facts(state: Any) -> StateFacts:
-    """Read producer, product, price, ids and contacts from any page-state JSON."""
+def state_facts(state: Any, money_in_state: str = "reais") -> StateFacts:
+    """Read producer, product, price, ids and contacts from any page-state JSON.
+
+    ``money_in_state`` is the platform's convention for whole numbers: with ``"cents"``
+    ``{"amount": 9700}`` is R$ 97,00; decimals and strings are reais either way.
+    """
     facts = StateFacts([], [], [], [], [], [], [], [])
     products: list[tuple[int, str]] = []
     for entry in walk_json(state, skip=NOT_PRODUCER_DATA):
@@ -170,8 +177,10 @@ def state_facts(state: Any) -> StateFacts:
         elif key in PRODUCT_NAME_KEYS and isinstance(value, str) and not in_producer:
             products.append((0, value))
         elif key in _ALL_PRICE_KEYS and not in_producer and not _not_the_price(context):
-            price = _state_price(key, value, entry.parent)
-            if price is not None:
+            price = _state_price(key, value, entry.parent, money_in_state == "cents")
+            if price is not None and price > MAX_PRICE:
+                facts.rejected_prices += 1
+            elif price is not None:
                 facts.prices.append(price)
         if isinstance(value, str | int) and not isinstance(value, bool):
             _read_contact(key, str(value), context, in_producer, facts)
@@ -222,7 +231,10 @@ def _read_producer(value: Any, facts: StateFacts) -> None:
         facts.cnpjs.append(document)
 
 
-def _state_price(key: str, value: Any, parent: dict[str, Any]) -> Decimal | None:
+def _state_price(
+    key: str, value: Any, parent: dict[str, Any], integers_are_cents: bool = False
+) -> Decimal | None:
+    """The amount in BRL (unchecked against :data:`MAX_PRICE`), or None."""
     currency = _first_str(parent, _CURRENCY_KEYS)
     cents = key in CENTS_KEYS
     if isinstance(value, dict):
@@ -240,9 +252,9 @@ def _state_price(key: str, value: Any, parent: dict[str, Any]) -> Decimal | None
     amount = parse_brl(value) if isinstance(value, str) and "R$" in value else to_decimal(value)
     if amount is None:
         return None
-    if cents:
+    if cents or (integers_are_cents and isinstance(value, int)):
         amount = amount / 100
-    return amount.quantize(CENT) if Decimal(0) < amount < MAX_PRICE else None
+    return amount.quantize(CENT) if Decimal(0) < amount else None
 
 
 def _contact_kind(key: str) -> ContactKind | None:
@@ -418,7 +430,7 @@ def product_title(title: str | None) -> str | None:
         return mentions_platform(segment) or segment.strip().casefold() in GENERIC_TITLES
 
     while start < end and generic(pieces[end - 1]):
-        end -= 2
+        end = max(end - 2, start)  # "Hotmart - Checkout" is all platform: nothing left
     while start < end and generic(pieces[start]):
         start += 2
     text = "".join(pieces[start:end]).strip()

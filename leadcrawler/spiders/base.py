@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -106,6 +105,14 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         super().update_settings(settings)
         # Platform pages may need the browser rung; discovery spiders never start one.
         settings.update(render_settings(settings), priority="spider")
+        # A platform that is only data gets the checkouts' polite slot on its hosts too.
+        slot = settings.get("PLATFORM_DOWNLOAD_SLOT")
+        slots = settings.getdict("DOWNLOAD_SLOTS")
+        platform = load_platforms().get(getattr(cls, "platform_key", ""))
+        if slot and platform is not None and any(host not in slots for host in platform.hosts):
+            for host in platform.hosts:
+                slots.setdefault(host, dict(slot))
+            settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -170,7 +177,8 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         return response.request.replace(  # type: ignore[union-attr]
             url=response.url,
             meta={
-                **response.meta,
+                # Only our own keys: Scrapy's (latency, proxy, slot) belong to the first fetch.
+                **{key: response.meta[key] for key in (FRONTIER_META,) if key in response.meta},
                 "playwright": True,
                 "playwright_context_kwargs": context,
                 RENDERED_META: True,
@@ -249,8 +257,13 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
     async def report_outcomes(self, spider: scrapy.Spider, reason: str) -> None:
         if self.frontier is None:
             return
-        outcomes, self.outcomes = self.outcomes, []
-        reported = {url for url, _outcome, _error in outcomes}
+        answered, self.outcomes = self.outcomes, []
+        outcomes: list[tuple[str, Outcome, str | None]] = []
+        reported: set[str] = set()
+        for url, outcome, error in answered:
+            if url not in reported:  # a rendered re-request reports the same URL again
+                reported.add(url)
+                outcomes.append((url, outcome, error))
         # Claimed but never answered (the crawl was stopped, a request was dropped):
         # back to pending without counting an attempt.
         outcomes += [(u, Outcome.DEFERRED, reason) for u in self.claimed if u not in reported]
@@ -264,14 +277,12 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
 
 
 class StatePageSpider(PlatformSpider):
-    """A platform whose pages are JS applications: meta/JSON-LD, page state, text, browser.
+    """The generic ladder: meta/JSON-LD, page state, visible text, then the browser.
 
-    Subclasses name the page-state formats to try (``states``) and the shape of a seller
-    id (``seller_id``); :func:`leadcrawler.extraction.extract.read_product_page` does the reading.
+    Everything platform-specific is data in ``platforms.toml`` (the page-state formats to
+    try, the shape of a seller id, how money is written in the state);
+    :func:`leadcrawler.extraction.extract.read_product_page` does the reading.
     """
-
-    states: ClassVar[tuple[str, ...]]
-    seller_id: ClassVar[re.Pattern[str]]
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         self.page_done(response)
@@ -281,11 +292,18 @@ class StatePageSpider(PlatformSpider):
         if self.platform.product_id(response.url) is None:
             yield from self.parse_elsewhere(response)
             return
-        page = read_product_page(response, states=self.states, seller_id=self.seller_id)
+        page = read_product_page(
+            response,
+            states=self.platform.states,
+            seller_id=self.platform.seller_id,
+            money_in_state=self.platform.money_in_state,
+        )
         for rung, found in page.found():
             self._inc(f"extract/{self.rung(response, rung)}/{found}")
         for rung in page.bad_states:
             self._inc(f"extract/bad_state/{rung}")
+        for reason in page.rejected:
+            self._inc(f"extract/rejected/{reason}")
         lead = page.lead(
             platform=self.platform_key,
             spider=self.name,

@@ -33,18 +33,10 @@ naming Hotmart) and the buyer's form are never taken.
 
 from __future__ import annotations
 
-import re
-from typing import ClassVar
-
 from leadcrawler.spiders.base import StatePageSpider
-
-# A producer's id in Hotmart's state: its ucode (a UUID) or its numeric user id.
-SELLER_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,63}")
 
 
 class HotmartSpider(StatePageSpider):
+    # Page-state formats, seller-id shape and money convention: platforms.toml.
     name = "hotmart"
     platform_key = "hotmart"
-    # Page-state formats in the order tried: Nuxt 3, Nuxt 2, then Next.js.
-    states: ClassVar[tuple[str, ...]] = ("nuxt_data", "window_nuxt", "next_data", "next_flight")
-    seller_id: ClassVar[re.Pattern[str]] = SELLER_ID_RE

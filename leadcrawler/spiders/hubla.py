@@ -32,17 +32,10 @@ domain, anything naming Hubla) and the buyer's form are never taken.
 
 from __future__ import annotations
 
-import re
-from typing import ClassVar
-
 from leadcrawler.spiders.base import StatePageSpider
-
-SELLER_ID_RE = re.compile(r"[A-Za-z0-9]{28}")  # a Firebase Auth uid
 
 
 class HublaSpider(StatePageSpider):
+    # Page-state formats, seller-id shape and money convention: platforms.toml.
     name = "hubla"
     platform_key = "hubla"
-    # Page-state formats in the order tried: Next.js pages router, then app router.
-    states: ClassVar[tuple[str, ...]] = ("next_data", "next_flight", "nuxt_data", "window_nuxt")
-    seller_id: ClassVar[re.Pattern[str]] = SELLER_ID_RE

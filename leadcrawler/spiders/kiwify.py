@@ -24,6 +24,7 @@ from scrapy.http import Request, Response, TextResponse
 
 from leadcrawler.domain.items import Lead, Offer, Sighting
 from leadcrawler.extraction.kiwify import read_kiwify_page
+from leadcrawler.extraction.producer import MAX_PRICE
 from leadcrawler.spiders.base import PlatformSpider
 
 
@@ -42,6 +43,10 @@ class KiwifySpider(PlatformSpider):
             yield from self.parse_sales_site(response)
             return
         fields = read_kiwify_page(response)
+        price = fields.get("price", (None, None))[1]
+        if price is not None and price > MAX_PRICE:
+            del fields["price"]  # an id or a typo, not what a course costs
+            self._inc("extract/rejected/price_too_high")
         for field_name, (rung, _value) in fields.items():
             self._inc(f"extract/{self.rung(response, rung)}/{field_name}")
         producer = fields.get("producer", (None, None))[1]

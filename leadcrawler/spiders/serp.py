@@ -1,15 +1,23 @@
 """Discovery through search engines: ``site:`` dorks per platform and niche.
 
-  scrapy crawl serp -a query="confeitaria" [-a platforms=kiwify,hubla,hotmart]
+  scrapy crawl serp -a query="confeitaria" [-a platforms=kiwify,hubla,...]
                     [-a engine=searxng|brave|duckduckgo] [-a pages=N]
   scrapy crawl serp -a queries_file=niches.txt ...   (one niche per line)
 
-Every platform's dorks (``platforms.toml``) are combined with every niche; result pages
-are followed up to ``pages``. Only product-page URLs of the chosen platforms are kept,
-canonicalised, and yielded as :class:`~leadcrawler.domain.items.DiscoveredUrl` for the frontier
-stage. A blocked engine (CAPTCHA, rate limit, unresponsive upstream engines, JSON API
-disabled, robots.txt refusal) is counted under ``serp/blocked/<engine>/<reason>`` and
-logged as a warning: it is never mistaken for "no results" (``serp/no_results``).
+Every chosen platform's dorks (``platforms.toml``; by default every platform that has
+dorks) are combined with every niche. Each dork's result pages are read one after another
+until the engine has no more, a page adds no URL the dork had not already given (engines
+repeat their last page), the engine is blocked, or ``SERP_MAX_PAGES`` pages were read;
+``-a pages=N`` lowers that cap. Per dork the stats hold
+``serp/dork/<dork>/pages|results|kept`` and why it stopped
+(``serp/dork/<dork>/stopped/<reason>``, summed in ``serp/stopped/<reason>``:
+``last_page``, ``no_new_results``, ``max_pages``, ``blocked``).
+
+Only product-page URLs of the chosen platforms are kept, canonicalised, and yielded as
+:class:`~leadcrawler.domain.items.DiscoveredUrl` for the frontier stage. A blocked engine
+(CAPTCHA, rate limit, unresponsive upstream engines, JSON API disabled, robots.txt
+refusal) is counted under ``serp/blocked/<engine>/<reason>`` and logged as a warning: it
+is never mistaken for "no results" (``serp/no_results``).
 
 Settings: ``SERP_DEFAULT_ENGINE``, ``SERP_SEARXNG_URL``, ``SERP_BRAVE_API_KEY_ENV`` (the
 name of the environment variable holding the Brave key), ``SERP_MAX_PAGES``.
@@ -55,9 +63,9 @@ class SerpSpider(scrapy.Spider):
         self,
         query: str | None = None,
         queries_file: str | None = None,
-        platforms: str = "kiwify,hubla,hotmart",
+        platforms: str | None = None,
         engine: str | None = None,
-        pages: str | int = 1,
+        pages: str | int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -70,17 +78,24 @@ class SerpSpider(scrapy.Spider):
         }
         self.niches = self._read_niches(query, queries_file)
         known = load_platforms()
-        chosen = [p.strip() for p in platforms.split(",") if p.strip()]
+        if platforms is None:  # every platform discovery can search for
+            chosen = [key for key, platform in known.items() if platform.dorks]
+        else:
+            chosen = [p.strip() for p in platforms.split(",") if p.strip()]
         unknown = [p for p in chosen if p not in known]
         if unknown or not chosen:
             raise UsageError(f"unknown platform(s) {unknown}; known: {', '.join(known)}")
         self.platforms: dict[str, Platform] = {key: known[key] for key in chosen}
-        try:
-            self.pages = int(pages)
-        except ValueError:
-            raise UsageError(f"pages must be a whole number, not {pages!r}") from None
-        if self.pages < 1:
-            raise UsageError("pages must be at least 1")
+        self.pages: int | None = None  # None: as many as SERP_MAX_PAGES allows
+        if pages is not None:
+            try:
+                self.pages = int(pages)
+            except ValueError:
+                raise UsageError(f"pages must be a whole number, not {pages!r}") from None
+            if self.pages < 1:
+                raise UsageError("pages must be at least 1")
+        # The URLs each dork has given so far: a page that adds none ends the dork.
+        self.seen_by_dork: dict[str, set[str]] = {}
         self.engine_name = engine
         self.engine: Engine | None = None
 
@@ -88,7 +103,10 @@ class SerpSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.pages = min(spider.pages, settings.getint("SERP_MAX_PAGES"))
+        max_pages = settings.getint("SERP_MAX_PAGES")
+        if max_pages < 1:
+            raise UsageError(f"SERP_MAX_PAGES must be at least 1, not {max_pages}")
+        spider.pages = min(spider.pages or max_pages, max_pages)
         spider.engine = spider._build_engine(spider.engine_name or settings["SERP_DEFAULT_ENGINE"])
         return spider
 
@@ -150,6 +168,7 @@ class SerpSpider(scrapy.Spider):
         query: str = kwargs["query"]
         page: int = kwargs["page"]
         result = self.engine.parse(response)
+        self._inc(f"dork/{query}/pages")
         if result.blocked:
             self._inc(f"blocked/{self.engine.name}/{result.blocked}")
             logger.warning(
@@ -159,21 +178,39 @@ class SerpSpider(scrapy.Spider):
                 page,
                 result.blocked,
             )
+            self._stopped(query, page, "blocked")
             return
         if not result.urls:
             self._inc("no_results")
+            self._stopped(query, page, "last_page")
             return
         self._inc("results", len(result.urls))
-        for url in result.urls:
+        self._inc(f"dork/{query}/results", len(result.urls))
+        seen = self.seen_by_dork.setdefault(query, set())
+        new = [url for url in result.urls if url not in seen]
+        seen.update(new)
+        for url in new:
             kept = keep_platform_url(url, self.platforms)
             if kept is None:
                 self._inc("discarded")
                 continue
             self._inc("kept")
+            self._inc(f"dork/{query}/kept")
             platform, canonical = kept
             yield DiscoveredUrl(platform, canonical, f"serp:{self.engine.name}", query)
-        if result.has_more and page < self.pages:
+        if not new:
+            self._stopped(query, page, "no_new_results")
+        elif not result.has_more:
+            self._stopped(query, page, "last_page")
+        elif self.pages is not None and page >= self.pages:
+            self._stopped(query, page, "max_pages")
+        else:
             yield self._page_request(query, page + 1)
+
+    def _stopped(self, query: str, page: int, reason: str) -> None:
+        self._inc(f"stopped/{reason}")
+        self._inc(f"dork/{query}/stopped/{reason}")
+        logger.info("Dork %r: stopped after page %d (%s)", query, page, reason)
 
     def on_error(self, failure: Failure) -> None:
         assert self.engine is not None

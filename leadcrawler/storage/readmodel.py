@@ -64,8 +64,11 @@ def _email_rank(contact: StoredContact) -> int:
 
 
 def _phone_rank(contact: StoredContact) -> int:
+    """A number published as WhatsApp, then a WhatsApp-capable mobile, then other phones."""
+    if contact["kind"] == "whatsapp":
+        return 0
     details = contact["details"] or {}
-    return 0 if details.get("whatsapp_capable") else 1
+    return 1 if details.get("whatsapp_capable") else 2
 
 
 def ranked_emails(lead: StoredLead) -> list[StoredContact]:
@@ -74,15 +77,23 @@ def ranked_emails(lead: StoredLead) -> list[StoredContact]:
 
 
 def ranked_phones(lead: StoredLead) -> list[StoredContact]:
-    """Valid phones, best first: WhatsApp-capable mobiles, then the others."""
-    return sorted(valid(lead["contacts"], "phone"), key=_phone_rank)
+    """Every valid number of the lead, its WhatsApp numbers included, best first: published
+    as WhatsApp, then WhatsApp-capable mobiles, then the others.
+
+    A producer who publishes only a WhatsApp link has that one number: it must be in the
+    phone column. A number seen both ways is listed once, as WhatsApp.
+    """
+    contacts = lead["contacts"]
+    ranked = sorted(valid(contacts, "whatsapp") + valid(contacts, "phone"), key=_phone_rank)
+    best: dict[str, StoredContact] = {}
+    for contact in ranked:
+        best.setdefault(contact["value"], contact)
+    return list(best.values())
 
 
 def whatsapp_numbers(lead: StoredLead) -> list[StoredContact]:
-    """WhatsApp contacts, then the WhatsApp-capable phones."""
-    phones = ranked_phones(lead)
-    capable = [c for c in phones if (c["details"] or {}).get("whatsapp_capable")]
-    return valid(lead["contacts"], "whatsapp") + capable
+    """The numbers on WhatsApp: published as WhatsApp, then WhatsApp-capable phones."""
+    return [c for c in ranked_phones(lead) if _phone_rank(c) < 2]
 
 
 def best_contact(lead: StoredLead) -> tuple[str, str] | None:

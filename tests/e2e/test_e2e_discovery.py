@@ -98,3 +98,55 @@ def test_bad_discovery_arguments_are_clear(run_crawl, sqlite_url: str) -> None: 
     assert "engine searxng needs SERP_SEARXNG_URL" in no_url.log
     no_platform = run_crawl("wayback", sqlite_url)
     assert "wayback needs -a platform=" in no_platform.log
+
+
+SEARX_PAGED = "-sSERP_SEARXNG_URL=https://searx.fixtures.com.br"
+KIWIFY_DORK = "site:pay.kiwify.com.br confeitaria"
+
+
+def test_serp_reads_every_result_page_by_default(run_crawl, fixture_web, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    """The README's command, no pages given: every sales link the engine returns is found."""
+    result = run_crawl("serp", sqlite_url, "query=confeitaria", "platforms=kiwify", SEARX_PAGED)
+    assert result.returncode == 0, result.log[-3000:]
+    assert set(frontier_rows(sqlite_url)) == {
+        "https://pay.kiwify.com.br/Bol0Pt1",
+        "https://pay.kiwify.com.br/Bol0Pt2",
+        "https://pay.kiwify.com.br/Bol0Pt3",  # page 2
+        "https://pay.kiwify.com.br/Bol0Pt4",
+        "https://pay.kiwify.com.br/Bol0Pt5",  # page 3
+        "https://kiwify.app/Doce0A1",
+    }
+    searched = [path for _m, host, path in fixture_web.requests if host == "searx.fixtures.com.br"]
+    # Page 4 repeated page 3: nothing new, so the dork stopped there and no page 5 was asked.
+    assert sum("pageno=4" in p and "pay.kiwify" in p for p in searched) == 1
+    assert not any("pageno=5" in p for p in searched)
+    log = result.log
+    assert f"'serp/dork/{KIWIFY_DORK}/pages': 4" in log
+    assert f"'serp/dork/{KIWIFY_DORK}/kept': 5" in log
+    assert f"'serp/dork/{KIWIFY_DORK}/stopped/no_new_results': 1" in log
+    assert "'serp/dork/site:kiwify.app confeitaria/stopped/last_page': 1" in log  # page 2 empty
+
+
+def test_serp_pages_argument_still_caps(run_crawl, fixture_web, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    result = run_crawl(
+        "serp", sqlite_url, "query=confeitaria", "platforms=kiwify", "pages=2", SEARX_PAGED
+    )
+    assert result.returncode == 0, result.log[-3000:]
+    rows = set(frontier_rows(sqlite_url))
+    assert "https://pay.kiwify.com.br/Bol0Pt4" in rows
+    assert "https://pay.kiwify.com.br/Bol0Pt5" not in rows  # page 3 never read
+    assert f"'serp/dork/{KIWIFY_DORK}/stopped/max_pages': 1" in result.log
+
+
+def test_serp_max_pages_setting_caps_the_default(run_crawl, fixture_web, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    result = run_crawl(
+        "serp",
+        sqlite_url,
+        "query=confeitaria",
+        "platforms=kiwify",
+        "-sSERP_MAX_PAGES=1",
+        SEARX_PAGED,
+    )
+    assert result.returncode == 0, result.log[-3000:]
+    assert "https://pay.kiwify.com.br/Bol0Pt3" not in set(frontier_rows(sqlite_url))
+    assert f"'serp/dork/{KIWIFY_DORK}/pages': 1" in result.log

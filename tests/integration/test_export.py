@@ -223,3 +223,39 @@ def test_presence_summary(base: str, tmp_path: Path) -> None:
         read_csv(csv_out)[0]["presence"]
         == "instagram · zelia.com.br (mail unchecked) · 1 platform(s), 1 offer(s)"
     )
+
+
+def test_whatsapp_numbers_are_phones_and_come_first(sqlite_url: str, tmp_path: Path) -> None:
+    """A salesperson reading the phone column never misses a number published only on WhatsApp."""
+    store = open_store(sqlite_url)
+    only_whatsapp = lead(
+        "Nath Arruda",
+        checkout="https://lastlink.com/p/CX4Z81QW",
+        contacts=[contact(ContactKind.WHATSAPP, "+5511976508833", whatsapp_capable=True)],
+    )
+    both = lead(
+        "Tia Bete",
+        checkout="https://payfast.greenn.com.br/55821",
+        contacts=[
+            contact(ContactKind.PHONE, "+554733334444", type="landline"),
+            contact(ContactKind.PHONE, "+5547988887777", whatsapp_capable=True, type="mobile"),
+            contact(ContactKind.WHATSAPP, "+5547991234567", whatsapp_capable=True),
+            contact(ContactKind.PHONE, "+5547991234567", whatsapp_capable=True, type="mobile"),
+        ],
+    )
+    for item in (only_whatsapp, both):
+        item.identity_keys = keys_for_lead(item)
+    store.save([only_whatsapp, both], None, Rules.from_file(QUALIFY_RULES_FILE))
+    store.engine.dispose()
+    out = tmp_path / "leads.jsonl"
+    assert main(["export", "-o", str(out), "--format", "jsonl", "--database-url", sqlite_url]) == 0
+    records = {r["name"]: r for r in map(json.loads, out.read_text("utf-8").splitlines())}
+    nath = records["Nath Arruda"]
+    assert (nath["phone"], nath["phones"]) == ("+5511976508833", ["+5511976508833"])
+    assert nath["whatsapp"] == ["+5511976508833"]
+    bete = records["Tia Bete"]
+    # The documented order: a number published as WhatsApp, a WhatsApp-capable mobile, others;
+    # a number seen both as a phone and as WhatsApp is listed once.
+    assert bete["phones"] == ["+5547991234567", "+5547988887777", "+554733334444"]
+    assert bete["phone"] == "+5547991234567"
+    assert bete["whatsapp"] == ["+5547991234567", "+5547988887777"]

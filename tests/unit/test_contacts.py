@@ -993,3 +993,161 @@ def test_contact_page_links_from_a_response() -> None:
     body = b'<a href="/contato">Contato</a><a href="/sobre">Sobre</a>'
     response = HtmlResponse(url="https://loja.com.br/sobre", body=body, encoding="utf-8")
     assert contact_page_links(response) == ["https://loja.com.br/contato"]
+
+
+# --- links a browser follows outside href ---------------------------------------------
+
+
+def test_script_buttons_open_whatsapp_and_mail() -> None:
+    body = (
+        "<button onclick=\"window.open('https://wa.me/5511987654321?text=Oi', '_blank')\">"
+        "Fale no WhatsApp</button>"
+        '<a href="javascript:void(0)" onclick="location.href=\'mailto:contato@anadoces.com.br\'">'
+        "Escreva</a>"
+        "<a href=\"javascript:window.open('//api.whatsapp.com/send?phone=5511912345678')\">Zap</a>"
+    )
+    found = {(c.kind, c.value, c.method, c.certainty) for c in page(body).contacts}
+    assert found == {
+        (ContactKind.WHATSAPP, "https://wa.me/5511987654321?text=Oi", "script", Certainty.CERTAIN),
+        (ContactKind.EMAIL, "contato@anadoces.com.br", "script", Certainty.CERTAIN),
+        (
+            ContactKind.WHATSAPP,
+            "https://api.whatsapp.com/send?phone=5511912345678",
+            "script",
+            Certainty.CERTAIN,
+        ),
+    }
+
+
+def test_inline_scripts_count_only_where_they_navigate() -> None:
+    body = (
+        "<div id='zap'>WhatsApp</div><script>"
+        "document.getElementById('zap').onclick = function () {"
+        " window.location.href = 'https://wa.me/5521999887766'; };"
+        "var outro = 'https://wa.me/551140040000';"  # a string, not a button's target
+        "</script>"
+        '<script type="application/json">{"x": "https://wa.me/5531977776666"}</script>'
+    )
+    assert values(body, ContactKind.WHATSAPP) == ["https://wa.me/5521999887766"]
+
+
+def test_an_agency_credits_script_button_is_not_the_producers() -> None:
+    body = (
+        "<p>Ana Doces</p><footer><p>Site por <a onclick=\"window.open('https://wa.me/5511955554444')\">"
+        "Agência X</a></p></footer>"
+    )
+    assert values(body, ContactKind.WHATSAPP) == []
+
+
+def test_markup_after_html_and_outside_body_is_read() -> None:
+    html = (
+        "<html><head><title>Ana</title><a href='mailto:ana@anadoces.com.br'>e-mail</a></head>"
+        "<body><p>Bolos</p></body></html>\n"
+        '<div class="whats-float"><a href="https://wa.me/5521999887766">WhatsApp</a></div>'
+        "<p>Telefone: (11) 3456-7890</p>"
+    )
+    found = {(c.kind, c.value) for c in extract_page(html, URL).contacts}
+    assert (ContactKind.WHATSAPP, "https://wa.me/5521999887766") in found
+    assert (ContactKind.EMAIL, "ana@anadoces.com.br") in found
+    assert (ContactKind.PHONE, "(11) 3456-7890") in found
+    response = HtmlResponse(URL, body=html.encode())
+    once, twice = extract_page(response).contacts, extract_page(response).contacts
+    assert [(c.kind, c.value) for c in once] == [(c.kind, c.value) for c in twice]  # idempotent
+    assert len(once) == len(found)
+
+
+# --- @handles written as text ------------------------------------------------------------
+
+
+def socials(body: str, url: str = URL) -> dict[str, ContactPoint]:
+    return {c.value: c for c in page(body, url).contacts if c.kind == ContactKind.SOCIAL}
+
+
+@pytest.mark.parametrize(
+    ("body", "profile"),
+    [
+        (
+            "<p>No meu Instagram (@fulana.doces) eu posto receitas.</p>",
+            "instagram.com/fulana.doces",
+        ),
+        ("<p>Perfil oficial no instagram: @ana_confeitaria</p>", "instagram.com/ana_confeitaria"),
+        ("<p>Me segue no insta: @bolosdaana.</p>", "instagram.com/bolosdaana"),
+        ("<p>Siga @ana.bolos para mais receitas</p>", "instagram.com/ana.bolos"),
+        ("<p>Vídeos no TikTok @anatok</p>", "tiktok.com/@anatok"),
+        ("<p>Meu canal no YouTube: @anacozinha</p>", "youtube.com/@anacozinha"),
+    ],
+)
+def test_handles_tied_to_a_network_by_nearby_words(body: str, profile: str) -> None:
+    [found] = socials(body).values()
+    assert found.value == f"https://{profile}"
+    assert (found.method, found.certainty) == ("text_handle", Certainty.UNCERTAIN)
+    assert found.details["as_written"].startswith("@")
+
+
+def test_a_handle_alone_is_tied_by_the_pages_own_profile_link() -> None:
+    body = (
+        '<header><a href="https://www.tiktok.com/@anadoces">TikTok</a></header>'
+        "<footer><p>@anadoces.receitas</p></footer>"
+    )
+    assert set(socials(body)) == {
+        "https://www.tiktok.com/@anadoces",
+        "https://tiktok.com/@anadoces.receitas",
+    }
+    # With no network word and no profile link, a lone handle is nobody's.
+    assert socials("<footer><p>@anadoces</p></footer>") == {}
+
+
+def test_testimonial_quoted_and_other_peoples_handles_are_not_taken() -> None:
+    body = (
+        '<section class="depoimentos"><div class="card">'
+        "<p>Amei o curso! Me segue no Instagram @maria_aluna</p></div></section>"
+        "<blockquote>Siga também @outra_pessoa no insta</blockquote>"
+        "<p>Fotos: @joaofotografo (Instagram)</p>"
+        "<p>Parceria com @marca_de_formas no Instagram</p>"
+        "<p>Meu Instagram: @ana_doces</p>"
+    )
+    result = page(body)
+    assert [c.value for c in result.contacts if c.kind == ContactKind.SOCIAL] == [
+        "https://instagram.com/ana_doces"
+    ]
+    assert result.rejected["handle/quoted"] == 2
+    assert result.rejected["handle/other_person"] == 2
+
+
+def test_email_fragments_and_domains_are_not_handles() -> None:
+    body = (
+        "<p>Instagram e e-mail: ana@anadoces.com.br</p>"
+        "<p>Siga no Instagram @anadoces.com.br</p>"
+        "<p>Instagram: contato @ 2x</p>"
+    )
+    assert socials(body) == {}
+
+
+def test_a_page_listing_many_handles_lists_other_people() -> None:
+    body = "".join(f"<p>Instagram: @convidada_{n}</p>" for n in range(5))
+    result = page(body)
+    assert socials(body) == {}
+    assert result.rejected["handle/too_many"] == 5
+
+
+def test_a_linked_handle_stays_the_certain_link() -> None:
+    body = (
+        '<a href="https://www.instagram.com/ana_doces/">Instagram</a>'
+        "<p>Me segue no Instagram: @ana_doces</p>"
+    )
+    [found] = socials(body).values()
+    assert (found.method, found.certainty) == ("link", Certainty.CERTAIN)
+
+
+@pytest.mark.parametrize(
+    ("icon", "profile"),
+    [
+        ('<i class="fab fa-instagram"></i>', "https://instagram.com/anadoces"),
+        ('<img src="/ig.png" alt="Instagram">', "https://instagram.com/anadoces"),
+        ('<svg aria-label="TikTok"><path d="M0 0"/></svg>', "https://tiktok.com/@anadoces"),
+    ],
+)
+def test_an_icon_beside_a_handle_names_its_network(icon: str, profile: str) -> None:
+    [found] = socials(f"<footer><p>{icon} @anadoces</p></footer>").values()
+    assert (found.value, found.certainty) == (profile, Certainty.UNCERTAIN)
+    assert socials('<footer><p><i class="icon-heart"></i> @anadoces</p></footer>') == {}

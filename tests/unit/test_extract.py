@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from scrapy.http import HtmlResponse
+from scrapy.http import HtmlResponse, Request
 
 from leadcrawler.extraction.labels import STRUCK, visible_text
 from leadcrawler.extraction.prices import page_price, parse_brl, to_decimal
@@ -329,6 +329,8 @@ def test_product_title_drops_the_platforms_part() -> None:
     assert product_title("Hubla - Curso X — Turma 3") == "Curso X — Turma 3"
     assert product_title("Checkout Hotmart") is None
     assert product_title("Checkout") is None
+    assert product_title("PerfectPay - Checkout") is None  # all platform, no product
+    assert product_title("Kirvano - Pagamento seguro") is None
     assert product_title("  ") is None
 
 
@@ -384,3 +386,66 @@ def test_link_and_text_contacts_skip_chrome_forms_and_the_platform() -> None:
         (ContactKind.WHATSAPP, "https://wa.me/5531990001234", "whatsapp_link"),
     ]
     assert list(text_emails(response)) == ["ana@doces.com.br", "bia@doces.com.br"]
+
+
+def test_product_from_an_element_named_for_it_when_meta_and_state_name_none() -> None:
+    """A checkout that only exists after JavaScript: no og:title, no state, no <h1>."""
+    from leadcrawler.domain.platforms import load_platforms
+    from leadcrawler.extraction.extract import named_product, read_product_page
+
+    def response(body: str) -> HtmlResponse:
+        url = "https://go.perfectpay.com.br/PPU38CNFK2"
+        return HtmlResponse(url, body=body.encode(), request=Request(url))
+
+    page = response(
+        "<html><head><title>PerfectPay - Checkout</title></head><body>"
+        '<div class="card"><div class="checkout-card__product-title"> Fotografia  com Celular </div>'
+        "<p>Vendido por Lucas Ferraz</p><p>R$ 79,90 à vista</p></div></body></html>"
+    )
+    platform = load_platforms()["perfectpay"]
+    facts = read_product_page(page, states=platform.states, seller_id=platform.seller_id)
+    assert facts.get("product") == "Fotografia com Celular"
+    assert facts.get("producer") == "Lucas Ferraz"
+    assert facts.get("price") == Decimal("79.90")
+    assert (
+        named_product(response('<body><span id="productName">Curso X</span></body>')) == "Curso X"
+    )
+    assert (
+        named_product(response('<body><h2 class="nome-do-produto">Curso Y</h2></body>'))
+        == "Curso Y"
+    )
+    # A buyer's input is not the product's name; the page's main heading comes first.
+    assert (
+        named_product(response('<body><form><p class="product-name">x y</p></form></body>')) is None
+    )
+    both = response('<body><h1>Curso do H1</h1><p class="product-title">Outro</p></body>')
+    assert read_product_page(both, states=(), seller_id=platform.seller_id).get("product") == (
+        "Curso do H1"
+    )
+
+
+def test_product_page_script_buttons_and_markup_after_html_are_read() -> None:
+    from leadcrawler.domain.items import ContactKind
+    from leadcrawler.domain.platforms import load_platforms
+    from leadcrawler.extraction.extract import read_product_page
+
+    url = "https://lastlink.com/p/CX4Z81QW"
+    body = (
+        "<html><head><meta property='og:title' content='Mentoria'></head><body><main>"
+        "<p>Criado por Nath Arruda</p>"
+        "<button onclick=\"window.open('https://wa.me/5511976508833?text=Oi')\">WhatsApp</button>"
+        "</main><footer><button onclick=\"window.open('https://wa.me/5511955554444')\">"
+        "Suporte</button></footer></body></html>"
+        '<div class="float"><a href="mailto:nath@financasadois.com.br">E-mail da Nath</a></div>'
+    )
+    platform = load_platforms()["lastlink"]
+    facts = read_product_page(
+        HtmlResponse(url, body=body.encode(), request=Request(url)),
+        states=platform.states,
+        seller_id=platform.seller_id,
+    )
+    found = {(c.kind, c.value) for c in facts.contacts}
+    assert found == {
+        (ContactKind.WHATSAPP, "https://wa.me/5511976508833?text=Oi"),  # the content's button
+        (ContactKind.EMAIL, "mailto:nath@financasadois.com.br"),  # after </html>
+    }  # the footer's button is the platform's chrome

@@ -31,6 +31,9 @@ Misbehaving servers, for resilience tests:
   with ``"cycle": true``: ``{"/p": {"sequence": [{"status": 503}, {"file": "p.html"}]}}``
   is a page that works on the second try. Counters start at zero when the server starts
   and with ``reset_sequences()``;
+* ``"by_query": [{"match": {"pageno": "2"}, "file": "p2.json"}, ...]`` answers with the
+  first entry whose ``match`` parameters all appear in the request's query string (a
+  search engine's result pages), else with the rest of the route;
 * the route key ``"*"`` answers every path of the host that has no route of its own,
   files and ``/robots.txt`` included.
 
@@ -64,7 +67,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -338,7 +341,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(_Answer(HTTPStatus.BAD_REQUEST, b"no usable host\n"), head=head)
             return
         try:
-            answer = web.answer(host, path_with_query.split("?", 1)[0])
+            path, _, query = path_with_query.partition("?")
+            answer = web.answer(host, path, query)
         except _RouteError as exc:
             logger.error("fixtureweb: %s", exc)
             answer = _Answer(HTTPStatus.INTERNAL_SERVER_ERROR, f"{exc}\n".encode())
@@ -502,15 +506,15 @@ class FixtureWeb:
 
     # -- content -------------------------------------------------------------------------
 
-    def answer(self, host: str, path: str) -> _Answer:
-        """What to send for ``path`` (no query string) on ``host``."""
+    def answer(self, host: str, path: str, query: str = "") -> _Answer:
+        """What to send for ``path`` (and its ``query`` string, for ``by_query`` routes)."""
         host_dir = self.root / host
         if not host_dir.is_dir():
             return _Answer(HTTPStatus.NOT_FOUND, _not_found_body(host, path))
         routes = self._routes(host_dir)
         route = routes.get(path, routes.get(ANY_PATH))
         if route is not None:
-            return self._route_answer(host_dir, path, route)
+            return self._route_answer(host_dir, path, self._by_query(route, query))
         found = self._find_file(host_dir, path)
         if found is not None:
             return _Answer(
@@ -534,6 +538,20 @@ class FixtureWeb:
         if not isinstance(routes, dict):
             raise _RouteError(f"{routes_file}: expected an object keyed by path")
         return routes
+
+    @staticmethod
+    def _by_query(route: Any, query: str) -> Any:
+        """The ``by_query`` entry whose ``match`` parameters the query has, else the route."""
+        if not isinstance(route, dict) or "by_query" not in route:
+            return route
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        for entry in route["by_query"]:
+            wanted = entry.get("match", {}) if isinstance(entry, dict) else None
+            if isinstance(wanted, dict) and all(
+                params.get(str(k)) == str(v) for k, v in wanted.items()
+            ):
+                return {k: v for k, v in entry.items() if k != "match"}
+        return {k: v for k, v in route.items() if k != "by_query"}
 
     def _route_answer(self, host_dir: Path, path: str, route: Any) -> _Answer:
         where = f"{host_dir / ROUTES_FILE} {path!r}"
