@@ -28,6 +28,7 @@ import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -210,6 +211,21 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         self._inc("extract/no_lead")
         logger.info("No producer found on %s", response.url)
 
+    def left_host(self, response: Response) -> bool:
+        """A rendered page whose final URL left the requested host is not read (counted).
+
+        The page's own script navigated away (``location.replace``, a meta refresh): what it
+        landed on says nothing about the checkout's producer and may be anything at all.
+        """
+        if not response.meta.get(RENDERED_META):
+            return False
+        requested = urlsplit(response.request.url if response.request else "").hostname
+        if requested and urlsplit(response.url).hostname == requested:
+            return False
+        self._inc("extract/render/left_host")
+        logger.warning("Rendered page of %s navigated away; not read", requested)
+        return True
+
     @staticmethod
     def rung(response: Response, rung: str) -> str:
         """Fields found on a rendered page count under the ``render`` rung."""
@@ -277,6 +293,8 @@ class StatePageSpider(PlatformSpider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         self.page_done(response)
+        if self.left_host(response):
+            return
         if not isinstance(response, TextResponse):
             self._inc("extract/not_html")
             return

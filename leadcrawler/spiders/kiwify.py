@@ -47,6 +47,8 @@ class KiwifySpider(PlatformSpider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Lead | Request]:
         self.page_done(response)
+        if self.left_host(response):
+            return
         if not isinstance(response, TextResponse):
             self._inc("extract/not_html")
             return
