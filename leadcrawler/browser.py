@@ -21,7 +21,7 @@ import inspect
 import os
 import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from scrapy import Request
@@ -91,7 +91,7 @@ def abort_heavy_requests(request: Any) -> bool:
     return bool(request.resource_type in HEAVY_RESOURCES)
 
 
-class GuardedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore[misc]
+class GuardedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     """scrapy-playwright's handler with the SSRF guard on every request the browser makes.
 
     Scrapy's downloader middlewares see only the first request of a rendered page; the
@@ -108,7 +108,7 @@ class GuardedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):  # type: ignore
         self.ssrf: SSRFGuardMiddleware | None = None
         if crawler.settings.getbool("SSRF_ENABLED"):
             self.ssrf = SSRFGuardMiddleware.from_crawler(crawler)
-        self._configured_abort = self.abort_request
+        self._configured_abort: Callable[[Any], Any] | None = getattr(self, "abort_request", None)
         self.abort_request = self._abort
 
     async def _abort(self, request: Any) -> bool:
