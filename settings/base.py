@@ -122,6 +122,11 @@ ENRICH_ENABLED = True
 # Website contact discovery: the spiders visit each producer's site (home + contact pages).
 ENRICH_SITE_ENABLED = True
 ENRICH_SITE_MAX_PAGES = 5  # pages read per site, home included
+# A page linking more checkouts, or carrying more contact values, than this is a directory
+# (recommendations, a list of producers): nothing on it is taken as the site owner's.
+ENRICH_SITE_MAX_CHECKOUT_LINKS = 5
+ENRICH_SITE_MAX_PAGE_CONTACTS = 25
+ENRICH_SITE_MAX_CONTACTS = 50  # contacts one site visit may add to a lead
 # MX checks of e-mail domains (dnspython, asynchronous, cached per domain by TTL).
 ENRICH_DNS_ENABLED = True
 ENRICH_DNS_NAMESERVERS: list[str] = []  # "host:port" IPs; empty: the machine's resolv.conf

@@ -39,7 +39,7 @@ from leadcrawler.contacts import (
     is_platform_domain,
     social_profile,
 )
-from leadcrawler.items import ContactKind, Lead, Offer
+from leadcrawler.items import ContactKind, DiscoveredUrl, Lead, Offer
 from leadcrawler.platforms import load_platforms
 from leadcrawler.urls import registered_domain
 
@@ -113,36 +113,68 @@ class SiteVisitMixin:
         visit.pages_read += 1
         self._site_stat("pages_read")
         if isinstance(response, TextResponse):
-            self._take_contacts(response, visit)
+            yield from self._take_contacts(response, visit)
             if visit.pages_read == 1:
                 if visit.lead.display_name is None:
                     visit.lead.display_name = site_name(response)
                 self._plan_pages(response, visit)
         yield from self._next_page(visit)
 
-    def _take_contacts(self, response: TextResponse, visit: Visit) -> None:
+    def _take_contacts(self, response: TextResponse, visit: Visit) -> Iterator[DiscoveredUrl]:
+        """Add the page's contacts to the lead; yield its platform links for the frontier.
+
+        A page linking more than ``ENRICH_SITE_MAX_CHECKOUT_LINKS`` checkouts is a directory of
+        products (a blog of recommendations): none of them becomes the owner's offer. A page
+        carrying more than ``ENRICH_SITE_MAX_PAGE_CONTACTS`` contact values is a directory of
+        people: none of them (nor its CNPJ) becomes the owner's. Both are counted
+        (``directory_page/checkouts|contacts``). Every checkout link found is queued in the
+        frontier, so its own page says whose it is. A lead never gets more than
+        ``ENRICH_SITE_MAX_CONTACTS`` contacts from one visit.
+        """
         lead = visit.lead
-        region = self.crawler.settings.get("NORMALIZE_DEFAULT_REGION") or "BR"
+        settings = self.crawler.settings
+        region = settings.get("NORMALIZE_DEFAULT_REGION") or "BR"
         page = extract_page(response, region=region)
+        platforms = load_platforms()
+        checkouts: dict[str, str] = {}
+        for link in page.platform_links:
+            if link.product_id and link.platform in platforms:
+                checkouts.setdefault(platforms[link.platform].checkout_url(link.url), link.platform)
+        for checkout, platform in checkouts.items():
+            yield DiscoveredUrl(platform=platform, url=checkout, discovered_by="site")
+        if len(checkouts) > settings.getint("ENRICH_SITE_MAX_CHECKOUT_LINKS"):
+            self._directory(response, "checkouts", len(checkouts))
+            checkouts = {}
+        offers = {o.checkout_url for o in lead.offers}
+        for checkout, platform in checkouts.items():
+            if checkout not in offers:
+                lead.offers.append(Offer(platform=platform, checkout_url=checkout))
+                offers.add(checkout)
+                self._site_stat("platform_offers")
+        values = {(c.kind, c.value) for c in page.contacts}
+        if len(values) > settings.getint("ENRICH_SITE_MAX_PAGE_CONTACTS"):
+            self._directory(response, "contacts", len(values))
+            return
         known = {(c.kind, c.value) for c in lead.contacts}
+        limit = settings.getint("ENRICH_SITE_MAX_CONTACTS")
         for contact in page.contacts:
-            if (contact.kind, contact.value) not in known:
-                lead.contacts.append(contact)
-                known.add((contact.kind, contact.value))
+            if (contact.kind, contact.value) in known:
+                continue
+            if len(lead.contacts) >= limit:
+                self._site_stat("contacts_capped")
+                break
+            lead.contacts.append(contact)
+            known.add((contact.kind, contact.value))
         if lead.cnpj is None and page.cnpjs:
             lead.cnpj = page.cnpjs[0]
         if lead.legal_name is None and page.legal_names:
             lead.legal_name = page.legal_names[0]
-        offers = {o.checkout_url for o in lead.offers}
-        platforms = load_platforms()
-        for link in page.platform_links:
-            if not link.product_id or link.platform not in platforms:
-                continue
-            checkout = platforms[link.platform].checkout_url(link.url)
-            if checkout not in offers:
-                lead.offers.append(Offer(platform=link.platform, checkout_url=checkout))
-                offers.add(checkout)
-                self._site_stat("platform_offers")
+
+    def _directory(self, response: TextResponse, what: str, count: int) -> None:
+        self._site_stat(f"directory_page/{what}")
+        logger.info(
+            "Directory page (%d %s): none taken as the site owner's: %s", count, what, response.url
+        )
 
     def _plan_pages(self, response: TextResponse, visit: Visit) -> None:
         domain = registered_domain(response.url)

@@ -35,12 +35,32 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"timeout": 30})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
 
 
+def writer(engine: Engine) -> Engine:
+    """``engine`` for transactions that write: on SQLite they begin with ``BEGIN IMMEDIATE``.
+
+    SQLite's default deferred transaction takes the write lock only at its first write, so
+    two crawls could both look a producer up, both find nothing and both insert it. An
+    immediate transaction takes the lock before the lookup: identity resolution and the write
+    it decides are serialised between processes (the other waits, up to the 30 s busy
+    timeout). Reads keep deferred transactions, so an export never blocks a crawl.
+    """
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
+def _sqlite_begin(connection: Any) -> None:
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling is off: the "begin" event emits BEGIN itself.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -61,7 +81,8 @@ def migrate(engine: Engine) -> None:
         if url in _MIGRATED:
             return
         cfg = alembic_config(url)
-        with engine.begin() as connection:
+        # On SQLite the immediate transaction serialises two crawls migrating a new file.
+        with writer(engine).begin() as connection:
             if engine.dialect.name == "postgresql":
                 # Serialises concurrent crawls migrating the same database.
                 connection.execute(
