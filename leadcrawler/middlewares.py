@@ -65,7 +65,7 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from leadcrawler.exceptions import DeferredRequest
+from leadcrawler.exceptions import ConfigError, DeferredRequest
 
 if TYPE_CHECKING:
     from typing import Self
@@ -251,7 +251,7 @@ class SSRFGuardMiddleware:
                 self.allowed_networks.append(ipaddress.ip_network(entry, strict=False))
             except ValueError:
                 if not _HOST_CHARS.match(entry):
-                    raise NotConfigured(f"SSRF_ALLOWLIST: {entry!r} is no host or CIDR") from None
+                    raise ConfigError(f"SSRF_ALLOWLIST: {entry!r} is no host or CIDR") from None
                 self.allowed_hosts.add(entry)
         self.proxies = dict(proxies or {})
         self.dns_timeout = dns_timeout
@@ -411,13 +411,13 @@ class RobotsConfig:
             ),
         )
         if config.crawl_delay_max < 0:
-            raise NotConfigured("ROBOTS_CRAWL_DELAY_MAX must be >= 0 seconds")
+            raise ConfigError("ROBOTS_CRAWL_DELAY_MAX must be >= 0 seconds")
         if config.unreachable_ttl <= 0:
-            raise NotConfigured("ROBOTS_UNREACHABLE_TTL must be > 0 seconds")
+            raise ConfigError("ROBOTS_UNREACHABLE_TTL must be > 0 seconds")
         if config.max_bytes < RFC9309_MIN_PARSE_BYTES:
-            raise NotConfigured(f"ROBOTS_MAX_BYTES must be >= {RFC9309_MIN_PARSE_BYTES} (RFC 9309)")
+            raise ConfigError(f"ROBOTS_MAX_BYTES must be >= {RFC9309_MIN_PARSE_BYTES} (RFC 9309)")
         if not config.user_agent:
-            raise NotConfigured("USER_AGENT (or ROBOTSTXT_USER_AGENT) names no product token")
+            raise ConfigError("USER_AGENT (or ROBOTSTXT_USER_AGENT) names no product token")
         return config
 
 
@@ -687,11 +687,11 @@ class RetryAfterConfig:
             retry_exceptions=_exception_classes(settings),
         )
         if min(config.default, config.maximum, config.backoff_base, config.backoff_max) < 0:
-            raise NotConfigured("RETRY_AFTER_* durations must be >= 0 seconds")
+            raise ConfigError("RETRY_AFTER_* durations must be >= 0 seconds")
         if config.default > config.maximum:
-            raise NotConfigured("RETRY_AFTER_DEFAULT must not exceed RETRY_AFTER_MAX")
+            raise ConfigError("RETRY_AFTER_DEFAULT must not exceed RETRY_AFTER_MAX")
         if config.backoff_base > config.backoff_max:
-            raise NotConfigured("RETRY_AFTER_BACKOFF_BASE must not exceed RETRY_AFTER_BACKOFF_MAX")
+            raise ConfigError("RETRY_AFTER_BACKOFF_BASE must not exceed RETRY_AFTER_BACKOFF_MAX")
         return config
 
 
@@ -867,9 +867,9 @@ class CircuitBreakerMiddleware:
         clock: Clock = time.monotonic,
     ) -> None:
         if failures < 1:
-            raise NotConfigured("CIRCUIT_BREAKER_FAILURES must be >= 1")
+            raise ConfigError("CIRCUIT_BREAKER_FAILURES must be >= 1")
         if cooldown <= 0:
-            raise NotConfigured("CIRCUIT_BREAKER_COOLDOWN must be > 0 seconds")
+            raise ConfigError("CIRCUIT_BREAKER_COOLDOWN must be > 0 seconds")
         self.stats = stats
         self.threshold = failures
         self.cooldown = cooldown

@@ -14,6 +14,8 @@ SETTINGS_DIR = Path(__file__).resolve().parent
 
 BOT_NAME = "leadcrawler"
 SPIDER_MODULES = ["leadcrawler.spiders"]
+# `scrapy crawl` that ends a wrong argument, setting or DATABASE_URL with one line, exit != 0.
+COMMANDS_MODULE = "leadcrawler.commands"
 NEWSPIDER_MODULE = "leadcrawler.spiders"
 
 # --- Identity and etiquette -------------------------------------------------------------

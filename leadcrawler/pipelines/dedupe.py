@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import NotConfigured
 
+from leadcrawler.exceptions import ConfigError
 from leadcrawler.identity import is_weak, keys_for_lead, names_agree
 from leadcrawler.items import Lead
 from leadcrawler.storage.store import open_store
@@ -60,10 +61,10 @@ class DedupePipeline:
             raise NotConfigured("DEDUPE_ENABLED is off")
         max_keys = settings.getint("DEDUPE_MAX_KEYS_IN_MEMORY")
         if max_keys < 1:
-            raise NotConfigured("DEDUPE_MAX_KEYS_IN_MEMORY must be at least 1")
+            raise ConfigError("DEDUPE_MAX_KEYS_IN_MEMORY must be at least 1")
         similarity = settings.getint("DEDUPE_NAME_SIMILARITY")
         if not 0 < similarity <= 100:
-            raise NotConfigured("DEDUPE_NAME_SIMILARITY must be between 1 and 100")
+            raise ConfigError("DEDUPE_NAME_SIMILARITY must be between 1 and 100")
         assert crawler.stats is not None
         return cls(
             stats=crawler.stats,

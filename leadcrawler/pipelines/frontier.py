@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import NotConfigured
 
+from leadcrawler.exceptions import ConfigError
 from leadcrawler.items import DiscoveredUrl
 from leadcrawler.storage.frontier import FrontierStore
 from leadcrawler.storage.store import open_store
@@ -45,7 +46,7 @@ class FrontierPipeline:
             raise NotConfigured("FRONTIER_ENABLED is off")
         batch_size = settings.getint("FRONTIER_BATCH_SIZE")
         if batch_size < 1:
-            raise NotConfigured("FRONTIER_BATCH_SIZE must be at least 1")
+            raise ConfigError("FRONTIER_BATCH_SIZE must be at least 1")
         assert crawler.stats is not None
         return cls(
             crawler.stats,

@@ -32,6 +32,7 @@ import phonenumbers
 from scrapy.exceptions import NotConfigured
 
 from leadcrawler.emails import normalize_email
+from leadcrawler.exceptions import ConfigError
 from leadcrawler.items import ContactKind, ContactPoint, Lead, Offer
 from leadcrawler.phones import normalize_phone, whatsapp_phone_text
 from leadcrawler.platforms import load_platforms, platform_for_url
@@ -99,7 +100,7 @@ def phone_region(settings: BaseSettings) -> str:
     """``NORMALIZE_DEFAULT_REGION``, checked: the region of numbers written without +CC."""
     region = str(settings.get("NORMALIZE_DEFAULT_REGION") or "").upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise NotConfigured(f"NORMALIZE_DEFAULT_REGION {region!r} is not a known region")
+        raise ConfigError(f"NORMALIZE_DEFAULT_REGION {region!r} is not a known region")
     return region
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
 
+from leadcrawler.exceptions import ConfigError
 from leadcrawler.items import Lead
 from leadcrawler.scoring import Rules, RulesError
 from leadcrawler.storage.repository import LeadStore, SaveResult
@@ -59,11 +60,13 @@ class PersistConfig:
             name_similarity=settings.getint("DEDUPE_NAME_SIMILARITY"),
         )
         if not config.database_url:
-            raise NotConfigured("DATABASE_URL is empty")
+            raise ConfigError("DATABASE_URL is empty")
         if config.batch_size < 1:
-            raise NotConfigured("PERSIST_BATCH_SIZE must be at least 1")
+            raise ConfigError(f"PERSIST_BATCH_SIZE must be at least 1, not {config.batch_size}")
         if config.retry_times < 0 or config.retry_backoff < 0:
-            raise NotConfigured("PERSIST_RETRY_TIMES and PERSIST_RETRY_BACKOFF must be >= 0")
+            raise ConfigError("PERSIST_RETRY_TIMES and PERSIST_RETRY_BACKOFF must be >= 0")
+        if not 0 < config.name_similarity <= 100:
+            raise ConfigError("DEDUPE_NAME_SIMILARITY must be between 1 and 100")
         return config
 
 
@@ -84,11 +87,10 @@ class PersistPipeline:
         settings = crawler.settings
         if not settings.getbool("PERSIST_ENABLED"):
             raise NotConfigured("PERSIST_ENABLED is off")
-        rules = None
         try:
             rules = Rules.for_crawl(settings)
         except RulesError as exc:
-            logger.warning("Stored leads will not be re-scored: %s", exc)
+            raise ConfigError(f"QUALIFY_RULES_FILE: {exc}") from exc
         assert crawler.stats is not None
         return cls(crawler, crawler.stats, PersistConfig.from_settings(settings), rules)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import NotConfigured
 
+from leadcrawler.exceptions import ConfigError
 from leadcrawler.facts import facts_from_item
 from leadcrawler.items import Lead
 from leadcrawler.scoring import Rules, RulesError, score
@@ -35,7 +36,7 @@ class QualifyPipeline:
         try:
             rules = Rules.from_file(settings["QUALIFY_RULES_FILE"])
         except RulesError as exc:
-            raise NotConfigured(str(exc)) from exc
+            raise ConfigError(f"QUALIFY_RULES_FILE: {exc}") from exc
         assert crawler.stats is not None
         return cls(stats=crawler.stats, rules=rules)
 

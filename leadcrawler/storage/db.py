@@ -15,7 +15,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 logger = logging.getLogger(__name__)
 
@@ -25,20 +26,44 @@ _MIGRATED: set[str] = set()
 MIGRATION_ADVISORY_LOCK = 0x1EAD_C0DE  # PostgreSQL advisory lock id held while migrating
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; for SQLite, creates the parent folder and turns on FK checks."""
+class DatabaseUnavailable(RuntimeError):
+    """The base cannot be used; the message says which and why, in one line."""
+
+
+def describe_database_error(exc: BaseException) -> str:
+    """One line for a database error: the driver's first line, never a password."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    return f"cannot use the database: {lines[0] if lines else type(orig).__name__}"
+
+
+def database_url(url: str) -> URL:
+    """``url`` parsed; ``postgresql://`` and ``postgres://`` use the installed psycopg2.
+
+    SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3, which is not installed, and
+    does not know ``postgres://`` (the spelling of Heroku and many hosting panels) at all.
+    Raises ``sqlalchemy.exc.ArgumentError`` for a string that is no URL.
+    """
     parsed = make_url(url)
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """An engine for ``url``; for SQLite, creates the parent folder and turns on FK checks."""
+    parsed = database_url(url) if isinstance(url, str) else url
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # Writers wait for each other instead of failing at once ("database is locked").
         kwargs.setdefault("connect_args", {"timeout": 30})
-        engine = create_engine(url, **kwargs)
+        engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    return create_engine(parsed, **kwargs)
 
 
 def writer(engine: Engine) -> Engine:
@@ -92,3 +117,27 @@ def migrate(engine: Engine) -> None:
             command.upgrade(cfg, "head")
         _MIGRATED.add(url)
     logger.debug("Schema of %s is at the newest revision", engine.url)
+
+
+def check_database(url: str, auto_migrate: bool = True) -> None:
+    """Open the base once, check it takes writes, migrate it: else ``DatabaseUnavailable``.
+
+    A crawl calls this before it starts, so an unreachable server, a missing database, a
+    read-only SQLite file or a file that is not a SQLite base is one line, not a crawl that
+    fails half-way.
+    """
+    try:
+        engine = make_engine(url)
+    except ArgumentError as exc:
+        raise DatabaseUnavailable(f"DATABASE_URL is not a database URL: {exc}") from None
+    except (ImportError, SQLAlchemyError) as exc:
+        raise DatabaseUnavailable(describe_database_error(exc)) from None
+    try:
+        with writer(engine).begin() as connection:
+            connection.execute(text("SELECT 1"))
+        if auto_migrate:
+            migrate(engine)
+    except SQLAlchemyError as exc:
+        raise DatabaseUnavailable(describe_database_error(exc)) from None
+    finally:
+        engine.dispose()
