@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any, Protocol, Self
 
 import scrapy
@@ -38,7 +37,7 @@ from leadcrawler.discovery import (
 )
 from leadcrawler.items import DiscoveredUrl
 from leadcrawler.platforms import Platform, load_platforms
-from leadcrawler.spiders.base import UsageError
+from leadcrawler.spiders.base import UsageError, read_lines, whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -80,12 +79,7 @@ class SerpSpider(scrapy.Spider):
         if unknown or not chosen:
             raise UsageError(f"unknown platform(s) {unknown}; known: {', '.join(known)}")
         self.platforms: dict[str, Platform] = {key: known[key] for key in chosen}
-        try:
-            self.pages = int(pages)
-        except ValueError:
-            raise UsageError(f"pages must be a whole number, not {pages!r}") from None
-        if self.pages < 1:
-            raise UsageError("pages must be at least 1")
+        self.pages = whole_number("pages", pages) or 1
         self.engine_name = engine
         self.engine: Engine | None = None
 
@@ -117,15 +111,8 @@ class SerpSpider(scrapy.Spider):
     @staticmethod
     def _read_niches(query: str | None, queries_file: str | None) -> list[str]:
         niches = [query.strip()] if query and query.strip() else []
-        if queries_file:
-            path = Path(queries_file)
-            if not path.is_file():
-                raise UsageError(f"queries_file {queries_file!r} does not exist")
-            niches += [
-                line.split("#", 1)[0].strip()
-                for line in path.read_text("utf-8").splitlines()
-                if line.split("#", 1)[0].strip()
-            ]
+        if queries_file is not None:
+            niches += read_lines("queries_file", queries_file)
         if not niches:
             raise UsageError('serp needs -a query="<nicho>" or -a queries_file=PATH')
         return list(dict.fromkeys(niches))
