@@ -134,7 +134,7 @@ def _ddg_target(href: str) -> str | None:
 def _json(response: Response) -> Any:
     try:
         return json.loads(response.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

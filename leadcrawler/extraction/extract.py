@@ -20,6 +20,7 @@ import logging
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -54,13 +55,19 @@ def meta(response: TextResponse, *names: str) -> str | None:
     return None
 
 
-def json_ld(response: TextResponse) -> Iterator[dict[str, Any]]:
-    """Every JSON-LD object on the page (``@graph`` and lists flattened); bad JSON skipped."""
+def json_ld(response: TextResponse, bad: list[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Every JSON-LD object on the page (``@graph`` and lists flattened); bad JSON skipped.
+
+    An unreadable block (malformed, or nested deeper than the parser goes: a crafted page of
+    100,000 ``[``) is skipped and, when ``bad`` is given, noted there as ``"jsonld"``.
+    """
     for raw in response.xpath('//script[@type="application/ld+json"]/text()').getall():
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             logger.debug("Skipping malformed JSON-LD on %s", response.url)
+            if bad is not None:
+                bad.append("jsonld")
             continue
         stack = data if isinstance(data, list) else [data]
         while stack:
@@ -952,6 +959,7 @@ class PageFacts:
     fields: dict[str, tuple[str, Any]] = field(default_factory=dict)
     contacts: list[FoundContact] = field(default_factory=list)
     bad_states: list[str] = field(default_factory=list)  # state scripts present but unreadable
+    failed_rungs: list[str] = field(default_factory=list)  # rungs a crafted page broke
 
     def put(self, name: str, rung: str, value: Any) -> None:
         if value not in (None, "") and name not in self.fields:
@@ -1031,17 +1039,34 @@ def read_product_page(
     match it is someone else's (a product's, an order's) and is not taken.
     """
     page = PageFacts()
-    _read_structured(response, page)
+    with rung_guard(page.failed_rungs, "structured", response.url):
+        _read_structured(response, page)
     for rung in states:
-        state = STATE_READERS[rung](response)
-        if state is None:
-            script_id = _STATE_SCRIPT_IDS.get(rung)
-            if script_id and _script_by_id(response, script_id):
-                page.bad_states.append(rung)
-            continue
-        _read_state(rung, state_facts(state), page, seller_id)
-    _read_text(response, page)
+        with rung_guard(page.failed_rungs, rung, response.url):
+            state = STATE_READERS[rung](response)
+            if state is None:
+                script_id = _STATE_SCRIPT_IDS.get(rung)
+                if script_id and _script_by_id(response, script_id):
+                    page.bad_states.append(rung)
+                continue
+            _read_state(rung, state_facts(state), page, seller_id)
+    with rung_guard(page.failed_rungs, "text", response.url):
+        _read_text(response, page)
     return page
+
+
+@contextmanager
+def rung_guard(failed: list[str], rung: str, url: str) -> Iterator[None]:
+    """Run one rung of the ladder; a crafted page that breaks it costs only that rung.
+
+    What the rung found before it failed is kept, the failure is noted in ``failed`` (the
+    spiders count ``<platform>/extract/rung_failed/<rung>``) and the next rung runs.
+    """
+    try:
+        yield
+    except Exception as exc:  # untrusted page content: any parser error is possible
+        failed.append(rung)
+        logger.warning("The %s rung failed on %s (%s); next rung", rung, url, type(exc).__name__)
 
 
 def _brl(amount: Any, currency: Any) -> Decimal | None:
@@ -1066,7 +1091,7 @@ def _read_structured(response: TextResponse, page: PageFacts) -> None:
             meta(response, "product:price:currency", "og:price:currency"),
         ),
     )
-    for node in json_ld(response):
+    for node in json_ld(response, page.bad_states):
         if not any(ld_type_is(node, kind) for kind in LD_PRODUCT_TYPES):
             continue
         page.put("product", "jsonld", product_title(ld_name(node.get("name"))))

@@ -338,6 +338,8 @@ class StatePageSpider(PlatformSpider):
             self._inc(f"extract/{self.rung(response, rung)}/{found}")
         for rung in page.bad_states:
             self._inc(f"extract/bad_state/{rung}")
+        for rung in page.failed_rungs:
+            self._inc(f"extract/rung_failed/{rung}")
         lead = page.lead(
             platform=self.platform_key,
             spider=self.name,

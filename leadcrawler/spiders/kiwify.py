@@ -31,6 +31,7 @@ from leadcrawler.extraction.extract import (
     ld_type_is,
     meta,
     page_price,
+    rung_guard,
     to_decimal,
     visible_text,
 )
@@ -57,7 +58,13 @@ class KiwifySpider(PlatformSpider):
             # A kiwify.app sales link that redirected to the producer's own site.
             yield from self.parse_sales_site(response)
             return
-        fields = self.extract(response)
+        failed: list[str] = []
+        bad_ld: list[str] = []
+        fields = self.extract(response, failed, bad_ld)
+        for rung in failed:
+            self._inc(f"extract/rung_failed/{rung}")
+        for rung in bad_ld:
+            self._inc(f"extract/bad_state/{rung}")
         for field_name, (rung, _value) in fields.items():
             self._inc(f"extract/{self.rung(response, rung)}/{field_name}")
         producer = fields.get("producer", (None, None))[1]
@@ -80,43 +87,54 @@ class KiwifySpider(PlatformSpider):
             ],
         )
 
-    def extract(self, response: TextResponse) -> dict[str, tuple[str, Any]]:
-        """``field -> (rung, value)`` for each field found, first rung wins."""
+    def extract(
+        self,
+        response: TextResponse,
+        failed: list[str] | None = None,
+        bad_ld: list[str] | None = None,
+    ) -> dict[str, tuple[str, Any]]:
+        """``field -> (rung, value)`` for each field found, first rung wins.
+
+        Rungs a crafted page broke are noted in ``failed``, unreadable JSON-LD in ``bad_ld``.
+        """
+        failed = [] if failed is None else failed
         found: dict[str, tuple[str, Any]] = {}
 
         def put(field_name: str, rung: str, value: Any) -> None:
             if value not in (None, "") and field_name not in found:
                 found[field_name] = (rung, value)
 
-        # Rung 1: structured data.
-        put("product", "meta", meta(response, "og:title", "twitter:title"))
-        description = meta(response, "og:description", "twitter:description")
-        if description and len(description.split()) <= MAX_NAME_WORDS:
-            put("producer", "meta", description)
-        image = meta(response, "og:image", "twitter:image") or ""
-        store = STORE_ID_RE.search(image)
-        put("store_id", "meta", store.group(1) if store else None)
-        for node in json_ld(response):
-            if not ld_type_is(node, "Product"):
-                continue
-            put("product", "jsonld", ld_name(node.get("name")))
-            put("producer", "jsonld", ld_name(node.get("brand")))
-            offers = node.get("offers")
-            offer = offers[0] if isinstance(offers, list) and offers else offers
-            if isinstance(offer, dict):
-                put("seller", "jsonld", ld_name(offer.get("seller")))
-                price = offer.get("price")
-                if price not in (None, "") and str(offer.get("priceCurrency", "BRL")) == "BRL":
-                    put("price", "jsonld", to_decimal(price))
+        # Rung 1: structured data. A crafted page that breaks a rung costs only that rung.
+        with rung_guard(failed, "structured", response.url):
+            put("product", "meta", meta(response, "og:title", "twitter:title"))
+            description = meta(response, "og:description", "twitter:description")
+            if description and len(description.split()) <= MAX_NAME_WORDS:
+                put("producer", "meta", description)
+            image = meta(response, "og:image", "twitter:image") or ""
+            store = STORE_ID_RE.search(image)
+            put("store_id", "meta", store.group(1) if store else None)
+            for node in json_ld(response, bad_ld):
+                if not ld_type_is(node, "Product"):
+                    continue
+                put("product", "jsonld", ld_name(node.get("name")))
+                put("producer", "jsonld", ld_name(node.get("brand")))
+                offers = node.get("offers")
+                offer = offers[0] if isinstance(offers, list) and offers else offers
+                if isinstance(offer, dict):
+                    put("seller", "jsonld", ld_name(offer.get("seller")))
+                    price = offer.get("price")
+                    if price not in (None, "") and str(offer.get("priceCurrency", "BRL")) == "BRL":
+                        put("price", "jsonld", to_decimal(price))
 
         # Rung 3: visible text.
-        text = visible_text(response)
-        seller = SELLER_RE.search(text)
-        put("seller", "text", seller.group(1) if seller else None)
-        put("price", "text", page_price(visible_text(response, skip=STRUCK)))
-        if "store_id" not in found:
-            store = STORE_ID_RE.search(response.text)
-            put("store_id", "text", store.group(1) if store else None)
-        if "product" not in found:
-            put("product", "text", response.xpath("normalize-space(//h1)").get())
+        with rung_guard(failed, "text", response.url):
+            text = visible_text(response)
+            seller = SELLER_RE.search(text)
+            put("seller", "text", seller.group(1) if seller else None)
+            put("price", "text", page_price(visible_text(response, skip=STRUCK)))
+            if "store_id" not in found:
+                store = STORE_ID_RE.search(response.text)
+                put("store_id", "text", store.group(1) if store else None)
+            if "product" not in found:
+                put("product", "text", response.xpath("normalize-space(//h1)").get())
         return found

@@ -80,7 +80,7 @@ class WaybackSpider(scrapy.Spider):
             return
         try:
             data = json.loads(response.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             self._inc("bad_answer")
             logger.warning("The CDX API answered something that is not JSON for %s", host)
             return
