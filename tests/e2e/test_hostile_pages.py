@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fixtureweb import FixtureWeb
 
+from fixtureweb import FixtureWeb
 from tests.conftest import FIXTURES
 from tests.e2e.test_e2e_kiwify import leads
 
