@@ -22,11 +22,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
 
 from leadcrawler.domain.items import Lead
 from leadcrawler.domain.scoring import Rules, RulesError
+from leadcrawler.domain.urls import redact_arguments
 from leadcrawler.exceptions import ConfigError
 from leadcrawler.storage.repository import LeadStore, SaveResult
 from leadcrawler.storage.store import open_store
@@ -92,7 +94,9 @@ class PersistPipeline:
         except RulesError as exc:
             raise ConfigError(f"QUALIFY_RULES_FILE: {exc}") from exc
         assert crawler.stats is not None
-        return cls(crawler, crawler.stats, PersistConfig.from_settings(settings), rules)
+        pipeline = cls(crawler, crawler.stats, PersistConfig.from_settings(settings), rules)
+        crawler.signals.connect(pipeline.record_end, signal=signals.spider_closed)
+        return pipeline
 
     async def open_spider(self) -> None:
         self.store = await self._in_thread(
@@ -103,7 +107,8 @@ class PersistPipeline:
         )
         spider = self.crawler.spider
         name = spider.name if spider is not None else "?"
-        arguments = dict(getattr(spider, "arguments", {}) or {})
+        # No buyer's prefill data or credentials from a URL argument in the runs table.
+        arguments = redact_arguments(dict(getattr(spider, "arguments", {}) or {}))
         self.run_id = await self._in_thread(self.store.start_run, name, arguments)
         logger.info("Writing leads to %s (run %s)", self._safe_url(), self.run_id)
 
@@ -116,6 +121,13 @@ class PersistPipeline:
 
     async def close_spider(self) -> None:
         await self.flush()
+
+    async def record_end(self, reason: str) -> None:
+        """``spider_closed``: the run's finish reason (``shutdown`` after Ctrl-C) and counts.
+
+        Scrapy closes the pipelines before it tells anyone why the crawl ended, so the run is
+        recorded on this signal, after the last batch was written.
+        """
         if self.store is None:
             return
         if self.run_id is not None:
@@ -124,7 +136,6 @@ class PersistPipeline:
                 for key, value in self.stats.get_stats().items()
                 if isinstance(value, int | float) and not isinstance(value, bool)
             }
-            reason = str(self.stats.get_value("finish_reason") or "finished")
             try:
                 await self._in_thread(self.store.finish_run, self.run_id, reason, counts)
             except SQLAlchemyError:

@@ -60,6 +60,7 @@ def test_leads_are_written_in_batches_and_the_run_is_recorded(
         for item in items(5):
             await pipeline.process_item(item)
         await pipeline.close_spider()
+        await pipeline.record_end("finished")  # the spider_closed signal
 
     asyncio.run(scenario())
     stats = pipeline.stats.get_stats()

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from scrapy import Spider
+from scrapy import Spider, signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.misc import load_object
 from scrapy.utils.test import get_crawler
@@ -42,6 +42,10 @@ def run_chain(database_url: str, leads: Sequence[Lead], **settings: Any) -> dict
         for stage in reversed(stages):
             if hasattr(stage, "close_spider"):
                 await _maybe_await(stage.close_spider())
+        # As Scrapy does after closing the pipelines (persist records the run's end here).
+        await crawler.signals.send_catch_log_async(
+            signal=signals.spider_closed, spider=crawler.spider, reason="finished"
+        )
 
     asyncio.run(go())
     assert crawler.stats is not None
