@@ -286,6 +286,31 @@ class SSRFGuardMiddleware:
             if reason is not None:
                 self._block(host, reason, resolved=address)
 
+    def process_response(self, request: Request, response: Response) -> Response:
+        """Check the address the download actually connected to (DNS rebinding).
+
+        A host that resolved to a public address for :meth:`process_request` may resolve to a
+        private one a moment later, when the connection is made. Scrapy records the peer's
+        address in ``response.ip_address``; a private one means the response is dropped
+        (``leadcrawler/ssrf/blocked/after_connect/<reason>``) and nothing from it is read. The
+        request itself has been sent by then: only an egress firewall stops that. Through a
+        proxy the peer is the proxy, so the proxy's own rules decide.
+        """
+        address = response.ip_address
+        if address is None or (
+            request.meta.get("ssrf_allow") and not request.meta.get("redirect_urls")
+        ):
+            return response
+        parsed = urlparse_cached(request)
+        if (parsed.hostname or "") in self.allowed_hosts or self._proxied(request, parsed):
+            return response
+        if self._network_allowed(address):
+            return response
+        reason = address_block_reason(address)
+        if reason is not None:
+            self._block(parsed.hostname or "", f"after_connect/{reason}", resolved=address)
+        return response
+
     def check(self, request: Request) -> str | None:
         """Raise ``SSRFBlocked`` for a refused URL; return the host name still to resolve."""
         try:

@@ -48,6 +48,7 @@ from leadcrawler.domain.platforms import (
 )
 from leadcrawler.exceptions import DeferredRequest
 from leadcrawler.extraction.extract import read_product_page
+from leadcrawler.middlewares import SSRFBlocked
 from leadcrawler.spiders.sitevisit import SiteVisitMixin, site_name
 from leadcrawler.storage.frontier import FrontierStore, Outcome
 from leadcrawler.storage.store import open_store
@@ -290,6 +291,10 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         if failure.check(DeferredRequest):
             self._inc("page/deferred")
             return Outcome.DEFERRED, str(failure.value)
+        if failure.check(SSRFBlocked):
+            # Never: the URL points at a private address; retrying cannot change that.
+            self._inc("page/ssrf_blocked")
+            return Outcome.GONE, str(failure.value)
         name = failure.type.__name__ if failure.type else "unknown"
         self._inc(f"page/error/{name}")
         logger.warning("Failed %s: %s", failure.request.url, failure.getErrorMessage())  # type: ignore[attr-defined]

@@ -7,6 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from fixtureweb import FixtureWeb
+from leadcrawler.domain.items import DiscoveredUrl
+from leadcrawler.storage.frontier import FrontierStore
+from leadcrawler.storage.store import open_store
 from tests.conftest import FIXTURES
 from tests.e2e.test_e2e_kiwify import leads
 
@@ -33,3 +36,18 @@ def test_json_ld_of_100000_brackets_skips_the_block_and_keeps_the_lead(
     assert f"'{spider}/extract/bad_state/jsonld': 1" in result.log
     [lead] = leads(sqlite_url)
     assert lead["name"] == name  # the og:/author meta beside the crafted block still count
+
+
+def test_a_frontier_url_the_ssrf_guard_refuses_is_never_retried(
+    run_crawl, fixture_web: FixtureWeb, sqlite_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(sqlite_url)
+    frontier = FrontierStore(store.engine)
+    frontier.add([DiscoveredUrl("kiwify", "https://kiwify.app/Ss1Rfrd", "wayback")])
+    result = run_crawl("kiwify", sqlite_url, "limit=5")
+    assert result.returncode == 0, result.log[-3000:]
+    assert "'leadcrawler/ssrf/blocked/private': 1" in result.log
+    assert ("GET", "10.0.0.1", "/") not in fixture_web.requests
+    # "never" (README): gone at once, not failed-and-pending for FRONTIER_MAX_ATTEMPTS runs.
+    assert frontier.counts("kiwify") == {"gone": 1}
+    store.engine.dispose()

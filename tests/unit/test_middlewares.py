@@ -743,3 +743,29 @@ def test_every_source_host_has_its_own_politeness_slot() -> None:
     for slot in base.DOWNLOAD_SLOTS.values():
         assert slot["concurrency"] >= 1
         assert slot["delay"] > 0
+
+
+def test_a_response_from_a_private_address_is_dropped_after_the_connection() -> None:
+    """DNS rebinding: the name was public when checked, the connection went to 10.0.0.5."""
+    import ipaddress
+
+    from scrapy.http import HtmlResponse
+
+    middleware, crawler = guard()
+    request = Request("https://rebind.example.com.br/")
+    rebound = HtmlResponse(
+        request.url, body=b"<p>x</p>", request=request, ip_address=ipaddress.ip_address("10.0.0.5")
+    )
+    with pytest.raises(SSRFBlocked, match="after_connect/private"):
+        middleware.process_response(request, rebound)
+    assert crawler.stats.get_value("leadcrawler/ssrf/blocked/after_connect/private") == 1
+    public = HtmlResponse(
+        request.url, body=b"x", request=request, ip_address=ipaddress.ip_address("93.184.216.34")
+    )
+    assert middleware.process_response(request, public) is public
+    # Through a proxy the peer is the proxy (here on loopback): its rules decide.
+    proxied, _ = guard(proxies={"https": "http://127.0.0.1:3128"})
+    local = HtmlResponse(
+        request.url, body=b"x", request=request, ip_address=ipaddress.ip_address("127.0.0.1")
+    )
+    assert proxied.process_response(request, local) is local
