@@ -227,8 +227,9 @@ class SSRFGuardMiddleware:
     built from operator configuration (e.g. a self-hosted search API on 127.0.0.1), but
     not the redirects it leads to.
 
-    A host whose DNS answer changes between this check and the connection (DNS rebinding)
-    is not caught here; production crawls should also run behind an egress firewall.
+    A host whose DNS answer changes between this check and the connection (DNS rebinding) is
+    caught after the fact by :meth:`process_response` (the response is dropped, the request
+    was sent); production crawls should also run behind an egress firewall.
     Reads ``SSRF_ENABLED``, ``SSRF_ALLOWLIST``, ``HTTPPROXY_ENABLED``, ``DNS_TIMEOUT``.
     """
 
