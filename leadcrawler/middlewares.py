@@ -54,7 +54,7 @@ from urllib.request import getproxies, proxy_bypass
 
 from protego import Protego
 from scrapy import Request, signals
-from scrapy.exceptions import CannotResolveHostError, IgnoreRequest, NotConfigured
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest, NotConfigured, StopDownload
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.asyncio import CallLaterResult, call_later, is_asyncio_available
@@ -405,6 +405,8 @@ class SSRFGuardMiddleware:
 # -- robots.txt (RFC 9309) -----------------------------------------------------------------
 
 RFC9309_MIN_PARSE_BYTES = 500 * 1024  # RFC 9309 2.5: parse at least the first 500 KiB
+# A robots.txt may announce (Content-Length) up to this; only ROBOTS_MAX_BYTES are read.
+ROBOTS_ANNOUNCED_MAXSIZE = 1024 * 1024 * 1024
 
 
 class RobotsTxtUnreachable(DeferredRequest):
@@ -498,6 +500,8 @@ class RobotsTxtMiddleware:
         self._clock = clock
         self.rules: dict[str, RobotsRules] = {}  # site -> its answer, while it holds
         self._waiting: dict[str, list[Deferred[RobotsRules]]] = {}
+        self._robots_bytes: dict[int, int] = {}  # id(robots request) -> bytes received
+        self.download_maxsize = 0  # DOWNLOAD_MAXSIZE, restored for decompression
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -509,12 +513,30 @@ class RobotsTxtMiddleware:
         assert crawler.stats is not None
         middleware = cls(RobotsConfig.from_settings(settings), crawler.stats)
         middleware.crawler = crawler
+        middleware.download_maxsize = settings.getint("DOWNLOAD_MAXSIZE")
         crawler.signals.connect(
             middleware._apply_crawl_delay, signal=signals.request_reached_downloader
         )
         # Connected after AutoThrottle (an extension, built first): re-raises what it lowers.
         crawler.signals.connect(middleware._apply_crawl_delay, signal=signals.response_downloaded)
+        crawler.signals.connect(middleware._robots_bytes_received, signal=signals.bytes_received)
         return middleware
+
+    def _robots_bytes_received(self, data: bytes, request: Request, spider: object) -> None:
+        """Stop a robots.txt download once ``ROBOTS_MAX_BYTES`` arrived: parse what came.
+
+        RFC 9309 2.5: a crawler parses at least the first 500 KiB. A 20 MB robots.txt that
+        allows everything would otherwise hit ``DOWNLOAD_MAXSIZE`` and count as unreachable.
+        """
+        key = id(request)
+        if key not in self._robots_bytes:
+            return
+        # The download already took its size limit; decompression (later) must not get the
+        # large one: a compressed robots.txt is bounded by DOWNLOAD_MAXSIZE as usual.
+        request.meta["download_maxsize"] = self.download_maxsize
+        self._robots_bytes[key] += len(data)
+        if self._robots_bytes[key] >= self.config.max_bytes:
+            raise StopDownload(fail=False)
 
     @staticmethod
     def site(request: Request) -> str:
@@ -579,9 +601,12 @@ class RobotsTxtMiddleware:
         robots_request = Request(
             f"{site}/robots.txt",
             priority=self.DOWNLOAD_PRIORITY,
-            meta={"dont_obey_robotstxt": True},
+            # Not refused for its announced size: it is cut at ROBOTS_MAX_BYTES as it arrives.
+            meta={"dont_obey_robotstxt": True, "download_maxsize": ROBOTS_ANNOUNCED_MAXSIZE},
+            headers={"Accept-Encoding": "identity"},
             callback=NO_CALLBACK,
         )
+        self._robots_bytes[id(robots_request)] = 0
         try:
             response = await self.crawler.engine.download_async(robots_request)
         except DomainCircuitOpen:
@@ -589,6 +614,8 @@ class RobotsTxtMiddleware:
         except Exception as exc:  # RFC 9309 2.3.1.4: any failure to fetch is "unreachable"
             self.stats.inc_value(f"leadcrawler/robots/error/{type(exc).__name__}")
             return self.unreachable(site, type(exc).__name__)
+        finally:
+            self._robots_bytes.pop(id(robots_request), None)
         return self.rules_from_response(site, response)
 
     def rules_from_response(self, site: str, response: Response) -> RobotsRules:
