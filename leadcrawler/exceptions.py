@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from scrapy.exceptions import IgnoreRequest
 
+# A setting of a switched-on component is wrong (the message names it). Unlike NotConfigured
+# ("switch this component off") it stops the crawl before it starts: only <STAGE>_ENABLED
+# switches a stage off. One class for the enricher and the Scrapy side.
+from leadcrawler.enricher.config import ConfigError
 
-class ConfigError(ValueError):
-    """A setting of a switched-on component is wrong; the message names the setting.
-
-    Unlike ``NotConfigured`` (which Scrapy reads as "switch this component off") it stops the
-    crawl before it starts: only ``<STAGE>_ENABLED = False`` switches a stage off.
-    """
+__all__ = ["ConfigError", "DeferredRequest"]
 
 
 class DeferredRequest(IgnoreRequest):

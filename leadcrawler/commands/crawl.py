@@ -56,7 +56,7 @@ class Command(ScrapyCrawl):
         if settings.getbool("PERSIST_ENABLED") or settings.getbool("FRONTIER_ENABLED"):
             try:
                 check_database(
-                    settings.get("DATABASE_URL") or "", settings.getbool("PERSIST_AUTO_MIGRATE")
+                    settings.get("DATABASE_URL") or "", settings.getbool("DATABASE_AUTO_MIGRATE")
                 )
             except DatabaseUnavailable as exc:
                 print(f"error: {exc}", file=sys.stderr)
