@@ -85,7 +85,7 @@ CASES = [
     ("serp", ["-a", "query=yoga", "-a", "engine=bing"], "unknown engine 'bing'"),
     ("kiwify", ["-s", "PERSIST_BATCH_SIZE=0"], "PERSIST_BATCH_SIZE must be at least 1"),
     ("kiwify", ["-s", "PERSIST_RETRY_TIMES=-1"], "PERSIST_RETRY_TIMES"),
-    ("kiwify", ["-s", "QUALIFY_RULES_FILE={binary}"], "QUALIFY_RULES_FILE"),
+    ("kiwify", ["-s", "QUALIFY_RULES_FILE={binary}"], "is not UTF-8 text"),
     ("kiwify", ["-s", "QUALIFY_RULES_FILE=/tmp"], "is a directory"),
     ("kiwify", ["-s", "QUALIFY_RULES_FILE={rules}"], "recent_days must be 1 to"),
     ("kiwify", ["-s", "DEDUPE_NAME_SIMILARITY=0"], "DEDUPE_NAME_SIMILARITY"),
