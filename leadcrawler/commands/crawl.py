@@ -42,6 +42,13 @@ def one_line_error(exc: BaseException) -> tuple[str, int] | None:
     return None
 
 
+def auto_migrate(settings: Any) -> bool:
+    """``DATABASE_AUTO_MIGRATE``, or the old ``PERSIST_AUTO_MIGRATE`` when that is set."""
+    if settings.get("PERSIST_AUTO_MIGRATE") is not None:
+        return bool(settings.getbool("PERSIST_AUTO_MIGRATE"))
+    return bool(settings.getbool("DATABASE_AUTO_MIGRATE"))
+
+
 class Command(ScrapyCrawl):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
@@ -55,9 +62,7 @@ class Command(ScrapyCrawl):
         settings = crawler.settings
         if settings.getbool("PERSIST_ENABLED") or settings.getbool("FRONTIER_ENABLED"):
             try:
-                check_database(
-                    settings.get("DATABASE_URL") or "", settings.getbool("DATABASE_AUTO_MIGRATE")
-                )
+                check_database(settings.get("DATABASE_URL") or "", auto_migrate(settings))
             except DatabaseUnavailable as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 self.exitcode = 1
