@@ -22,12 +22,21 @@ Settings: ``RENDER_ENABLED``, ``RENDER_BROWSER_PATH``, ``RENDER_BROWSER_ARGS``,
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+from leadcrawler.middlewares import SSRFBlocked, SSRFGuardMiddleware
+
+PLAYWRIGHT_HANDLER = "leadcrawler.browser.GuardedPlaywrightHandler"
 BROWSER_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 HEAVY_RESOURCES = frozenset({"image", "media", "font"})
 
@@ -99,3 +108,62 @@ def browser_args(settings: Mapping[str, Any]) -> list[str]:
 def abort_heavy_requests(request: Any) -> bool:
     """``PLAYWRIGHT_ABORT_REQUEST``: skip images, media and fonts (nothing to extract there)."""
     return bool(request.resource_type in HEAVY_RESOURCES)
+
+
+class GuardedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
+    """scrapy-playwright's handler with the SSRF guard on every request the browser makes.
+
+    Scrapy's downloader middlewares see only the first request of a rendered page; the
+    page's own navigations (``location.replace``, ``<meta http-equiv=refresh>``), its
+    ``fetch()``/XHR calls, iframes, scripts and WebSockets are made by Chromium. Each of
+    them passes the same rules as a plain request (:class:`SSRFGuardMiddleware`, with
+    ``SSRF_ALLOWLIST``) before it leaves the browser; a refused one is aborted and counted
+    as ``leadcrawler/render/aborted/<reason>`` (besides ``leadcrawler/ssrf/blocked/<reason>``).
+    Service workers are blocked: their requests would bypass the route.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.ssrf: SSRFGuardMiddleware | None = None
+        if crawler.settings.getbool("SSRF_ENABLED"):
+            self.ssrf = SSRFGuardMiddleware.from_crawler(crawler)
+        self._configured_abort: Callable[[Any], Any] | None = getattr(self, "abort_request", None)
+        self.abort_request = self._abort
+
+    async def _abort(self, request: Any) -> bool:
+        if self._configured_abort is not None:
+            verdict = self._configured_abort(request)
+            if inspect.isawaitable(verdict):
+                verdict = await verdict
+            if verdict:
+                return True
+        return await self.refused(request.url)
+
+    async def refused(self, url: str) -> bool:
+        """True (and counted) when the SSRF rules refuse ``url``."""
+        if self.ssrf is None:
+            return False
+        try:
+            await self.ssrf.process_request(Request(url))
+        except SSRFBlocked as exc:
+            self.stats.inc_value(f"leadcrawler/render/aborted/{exc.reason}")
+            return True
+        except (ValueError, OSError, IgnoreRequest) as exc:  # unparsable, unresolvable
+            self.stats.inc_value(f"leadcrawler/render/aborted/{type(exc).__name__}")
+            return True
+        return False
+
+    async def _create_browser_context(
+        self, name: str, context_kwargs: dict[str, Any] | None, spider: Any = None
+    ) -> Any:
+        context_kwargs = {**(context_kwargs or {}), "service_workers": "block"}
+        wrapper = await super()._create_browser_context(name, context_kwargs, spider)
+        await wrapper.context.route_web_socket("**", self._guard_websocket)
+        return wrapper
+
+    async def _guard_websocket(self, ws: Any) -> None:
+        url = re.sub(r"^ws", "http", ws.url, count=1)
+        if await self.refused(url):
+            await ws.close()
+        else:
+            ws.connect_to_server()

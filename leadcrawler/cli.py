@@ -24,20 +24,24 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from scrapy.settings import Settings
 from scrapy.utils.conf import closest_scrapy_cfg
 from scrapy.utils.project import get_project_settings
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from leadcrawler.domain.scoring import Rules, RulesError
 from leadcrawler.enricher import Chain, ConfigError, MemoryStats
 from leadcrawler.enricher.dns import DnsConfig, MxResult
 from leadcrawler.enricher.enrich import mx_facts
 from leadcrawler.storage import readmodel
+from leadcrawler.storage.db import DatabaseUnavailable, describe_database_error
+from leadcrawler.storage.db import database_url as database_url_of
 from leadcrawler.storage.export import (
     CSV_DIALECTS,
     PHONE_FORMATS,
+    ExportError,
     export,
     last_export,
     record_export,
@@ -104,7 +108,7 @@ def cmd_leads(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def print_leads(database_url: str, out: TextIO, limit: int) -> int:
-    store = open_store(database_url)
+    store = existing_store(database_url)
     try:
         total = store.count_leads()
         print(f"{total} lead(s) in the base, best first:", file=out)
@@ -154,13 +158,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
         sources=tuple(args.source),
         changed_since=changed_since,
     )
-    if args.output != "-":
-        try:
-            Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
-            return 2
-    store = open_store(settings["DATABASE_URL"])
+    store = existing_store(settings["DATABASE_URL"])
     try:
         leads = store.iter_leads(where)
         show_bar = args.output != "-" and sys.stderr.isatty()
@@ -291,6 +289,7 @@ def cmd_dedupe(args: argparse.Namespace, out: TextIO) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    existing_store(settings["DATABASE_URL"]).engine.dispose()
     store = open_store(settings["DATABASE_URL"], name_similarity=similarity)
     try:
         result = store.rebuild_links(rules)
@@ -310,6 +309,41 @@ def tiers(value: str) -> list[str]:
     if not chosen or wrong:
         raise argparse.ArgumentTypeError(f"tiers are A, B and C, comma-separated: {value!r}")
     return chosen
+
+
+def count(value: str) -> int:
+    """A whole number from 0 to 10,000,000."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number: {value!r}") from None
+    if not 0 <= number <= 10_000_000:
+        raise argparse.ArgumentTypeError(f"expected 0 to 10000000, not {number}")
+    return number
+
+
+def score_value(value: str) -> int:
+    """A score from 0 to 100."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number: {value!r}") from None
+    if not 0 <= number <= 100:
+        raise argparse.ArgumentTypeError(f"scores are 0 to 100, not {number}")
+    return number
+
+
+def existing_store(database_url: str) -> LeadStore:
+    """The base a read command reads: a SQLite file that does not exist is an error.
+
+    Opening a mistyped path would otherwise create an empty base and report no leads.
+    """
+    parsed = database_url_of(database_url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database or "")
+        if not parsed.query.get("uri") and not path.is_file():
+            raise DatabaseUnavailable(f"there is no base at {path} (check --database-url)")
+    return open_store(database_url)
 
 
 def since_date(value: str) -> datetime:
@@ -338,7 +372,7 @@ def cmd_rescore(args: argparse.Namespace, out: TextIO) -> int:
     except RulesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    store = open_store(settings["DATABASE_URL"])
+    store = existing_store(settings["DATABASE_URL"])
     try:
         count = store.rescore_all(rules)
     finally:
@@ -358,7 +392,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     except AlertConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    store = open_store(settings["DATABASE_URL"])
+    store = existing_store(settings["DATABASE_URL"])
     try:
         runs = RunStore(store.engine).recent(
             args.last, spiders=[args.spider] if args.spider else ()
@@ -389,8 +423,15 @@ def positive(value: str) -> int:
     return number
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors are one line (``leadcrawler export: error: ...``), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="leadcrawler", description=__doc__.split("\n")[0])
+    parser = Parser(prog="leadcrawler", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(
@@ -407,16 +448,16 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     demo = add("demo", "Crawl the bundled sample pages and print the leads", DEMO_DATABASE_URL)
-    demo.add_argument("--limit", type=int, default=50, help="leads to print (default 50)")
+    demo.add_argument("--limit", type=count, default=50, help="leads to print (default 50)")
     demo.set_defaults(func=cmd_demo)
     leads = add("leads", "List the leads in the base, in priority order")
-    leads.add_argument("--limit", type=int, default=50, help="leads to print (default 50)")
+    leads.add_argument("--limit", type=count, default=50, help="leads to print (default 50)")
     leads.set_defaults(func=cmd_leads)
     exp = add("export", "Write the leads to CSV or JSON Lines, best first")
     exp.add_argument("-o", "--output", required=True, help="file to write, or - for stdout")
     exp.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     exp.add_argument("--tier", type=tiers, default=[], help="only these tiers, e.g. A,B")
-    exp.add_argument("--min-score", type=int, help="only leads scoring at least this")
+    exp.add_argument("--min-score", type=score_value, help="only leads scoring at least this")
     exp.add_argument("--since", type=since_date, help="only leads seen on or after this date")
     exp.add_argument(
         "--platform", type=names, default=[], help="only leads selling there, e.g. kiwify,hubla"
@@ -449,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="re-check MX that timed out and re-visit websites that could not be read",
     )
-    enrich.add_argument("--limit", type=int, help="websites to re-visit at most")
+    enrich.add_argument("--limit", type=count, help="websites to re-visit at most")
     enrich.add_argument("--skip-sites", action="store_true", help="only retry MX checks")
     enrich.set_defaults(func=cmd_enrich)
     dedupe = add("dedupe", "Re-link the whole base with the current identity rules")
@@ -471,7 +512,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.func not in (cmd_demo, cmd_enrich):  # a crawl installs Scrapy's own log handler
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    return int(args.func(args, sys.stdout))
+    try:
+        return int(args.func(args, sys.stdout))
+    except BrokenPipeError:
+        # The reader went away (``export -o - | head``): stop quietly, as cat does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        print("error: standard output was closed before the end (broken pipe)", file=sys.stderr)
+        return 1
+    except (ExportError, DatabaseUnavailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ExportError) else 1
+    except ArgumentError as exc:
+        print(f"error: --database-url is not a database URL: {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        print(f"error: {describe_database_error(exc)}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

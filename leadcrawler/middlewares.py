@@ -54,7 +54,7 @@ from urllib.request import getproxies, proxy_bypass
 
 from protego import Protego
 from scrapy import Request, signals
-from scrapy.exceptions import CannotResolveHostError, IgnoreRequest, NotConfigured
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest, NotConfigured, StopDownload
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.asyncio import CallLaterResult, call_later, is_asyncio_available
@@ -65,7 +65,7 @@ from twisted.internet import defer
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from leadcrawler.exceptions import DeferredRequest
+from leadcrawler.exceptions import ConfigError, DeferredRequest
 
 if TYPE_CHECKING:
     from typing import Self
@@ -227,8 +227,9 @@ class SSRFGuardMiddleware:
     built from operator configuration (e.g. a self-hosted search API on 127.0.0.1), but
     not the redirects it leads to.
 
-    A host whose DNS answer changes between this check and the connection (DNS rebinding)
-    is not caught here; production crawls should also run behind an egress firewall.
+    A host whose DNS answer changes between this check and the connection (DNS rebinding) is
+    caught after the fact by :meth:`process_response` (the response is dropped, the request
+    was sent); production crawls should also run behind an egress firewall.
     Reads ``SSRF_ENABLED``, ``SSRF_ALLOWLIST``, ``HTTPPROXY_ENABLED``, ``DNS_TIMEOUT``.
     """
 
@@ -251,7 +252,7 @@ class SSRFGuardMiddleware:
                 self.allowed_networks.append(ipaddress.ip_network(entry, strict=False))
             except ValueError:
                 if not _HOST_CHARS.match(entry):
-                    raise NotConfigured(f"SSRF_ALLOWLIST: {entry!r} is no host or CIDR") from None
+                    raise ConfigError(f"SSRF_ALLOWLIST: {entry!r} is no host or CIDR") from None
                 self.allowed_hosts.add(entry)
         self.proxies = dict(proxies or {})
         self.dns_timeout = dns_timeout
@@ -285,6 +286,31 @@ class SSRFGuardMiddleware:
             reason = address_block_reason(address)
             if reason is not None:
                 self._block(host, reason, resolved=address)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """Check the address the download actually connected to (DNS rebinding).
+
+        A host that resolved to a public address for :meth:`process_request` may resolve to a
+        private one a moment later, when the connection is made. Scrapy records the peer's
+        address in ``response.ip_address``; a private one means the response is dropped
+        (``leadcrawler/ssrf/blocked/after_connect/<reason>``) and nothing from it is read. The
+        request itself has been sent by then: only an egress firewall stops that. Through a
+        proxy the peer is the proxy, so the proxy's own rules decide.
+        """
+        address = response.ip_address
+        if address is None or (
+            request.meta.get("ssrf_allow") and not request.meta.get("redirect_urls")
+        ):
+            return response
+        parsed = urlparse_cached(request)
+        if (parsed.hostname or "") in self.allowed_hosts or self._proxied(request, parsed):
+            return response
+        if self._network_allowed(address):
+            return response
+        reason = address_block_reason(address)
+        if reason is not None:
+            self._block(parsed.hostname or "", f"after_connect/{reason}", resolved=address)
+        return response
 
     def check(self, request: Request) -> str | None:
         """Raise ``SSRFBlocked`` for a refused URL; return the host name still to resolve."""
@@ -379,6 +405,8 @@ class SSRFGuardMiddleware:
 # -- robots.txt (RFC 9309) -----------------------------------------------------------------
 
 RFC9309_MIN_PARSE_BYTES = 500 * 1024  # RFC 9309 2.5: parse at least the first 500 KiB
+# A robots.txt may announce (Content-Length) up to this; only ROBOTS_MAX_BYTES are read.
+ROBOTS_ANNOUNCED_MAXSIZE = 1024 * 1024 * 1024
 
 
 class RobotsTxtUnreachable(DeferredRequest):
@@ -411,13 +439,13 @@ class RobotsConfig:
             ),
         )
         if config.crawl_delay_max < 0:
-            raise NotConfigured("ROBOTS_CRAWL_DELAY_MAX must be >= 0 seconds")
+            raise ConfigError("ROBOTS_CRAWL_DELAY_MAX must be >= 0 seconds")
         if config.unreachable_ttl <= 0:
-            raise NotConfigured("ROBOTS_UNREACHABLE_TTL must be > 0 seconds")
+            raise ConfigError("ROBOTS_UNREACHABLE_TTL must be > 0 seconds")
         if config.max_bytes < RFC9309_MIN_PARSE_BYTES:
-            raise NotConfigured(f"ROBOTS_MAX_BYTES must be >= {RFC9309_MIN_PARSE_BYTES} (RFC 9309)")
+            raise ConfigError(f"ROBOTS_MAX_BYTES must be >= {RFC9309_MIN_PARSE_BYTES} (RFC 9309)")
         if not config.user_agent:
-            raise NotConfigured("USER_AGENT (or ROBOTSTXT_USER_AGENT) names no product token")
+            raise ConfigError("USER_AGENT (or ROBOTSTXT_USER_AGENT) names no product token")
         return config
 
 
@@ -472,6 +500,8 @@ class RobotsTxtMiddleware:
         self._clock = clock
         self.rules: dict[str, RobotsRules] = {}  # site -> its answer, while it holds
         self._waiting: dict[str, list[Deferred[RobotsRules]]] = {}
+        self._robots_bytes: dict[int, int] = {}  # id(robots request) -> bytes received
+        self.download_maxsize = 0  # DOWNLOAD_MAXSIZE, restored for decompression
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -483,12 +513,30 @@ class RobotsTxtMiddleware:
         assert crawler.stats is not None
         middleware = cls(RobotsConfig.from_settings(settings), crawler.stats)
         middleware.crawler = crawler
+        middleware.download_maxsize = settings.getint("DOWNLOAD_MAXSIZE")
         crawler.signals.connect(
             middleware._apply_crawl_delay, signal=signals.request_reached_downloader
         )
         # Connected after AutoThrottle (an extension, built first): re-raises what it lowers.
         crawler.signals.connect(middleware._apply_crawl_delay, signal=signals.response_downloaded)
+        crawler.signals.connect(middleware._robots_bytes_received, signal=signals.bytes_received)
         return middleware
+
+    def _robots_bytes_received(self, data: bytes, request: Request, spider: object) -> None:
+        """Stop a robots.txt download once ``ROBOTS_MAX_BYTES`` arrived: parse what came.
+
+        RFC 9309 2.5: a crawler parses at least the first 500 KiB. A 20 MB robots.txt that
+        allows everything would otherwise hit ``DOWNLOAD_MAXSIZE`` and count as unreachable.
+        """
+        key = id(request)
+        if key not in self._robots_bytes:
+            return
+        # The download already took its size limit; decompression (later) must not get the
+        # large one: a compressed robots.txt is bounded by DOWNLOAD_MAXSIZE as usual.
+        request.meta["download_maxsize"] = self.download_maxsize
+        self._robots_bytes[key] += len(data)
+        if self._robots_bytes[key] >= self.config.max_bytes:
+            raise StopDownload(fail=False)
 
     @staticmethod
     def site(request: Request) -> str:
@@ -553,9 +601,12 @@ class RobotsTxtMiddleware:
         robots_request = Request(
             f"{site}/robots.txt",
             priority=self.DOWNLOAD_PRIORITY,
-            meta={"dont_obey_robotstxt": True},
+            # Not refused for its announced size: it is cut at ROBOTS_MAX_BYTES as it arrives.
+            meta={"dont_obey_robotstxt": True, "download_maxsize": ROBOTS_ANNOUNCED_MAXSIZE},
+            headers={"Accept-Encoding": "identity"},
             callback=NO_CALLBACK,
         )
+        self._robots_bytes[id(robots_request)] = 0
         try:
             response = await self.crawler.engine.download_async(robots_request)
         except DomainCircuitOpen:
@@ -563,6 +614,8 @@ class RobotsTxtMiddleware:
         except Exception as exc:  # RFC 9309 2.3.1.4: any failure to fetch is "unreachable"
             self.stats.inc_value(f"leadcrawler/robots/error/{type(exc).__name__}")
             return self.unreachable(site, type(exc).__name__)
+        finally:
+            self._robots_bytes.pop(id(robots_request), None)
         return self.rules_from_response(site, response)
 
     def rules_from_response(self, site: str, response: Response) -> RobotsRules:
@@ -687,11 +740,11 @@ class RetryAfterConfig:
             retry_exceptions=_exception_classes(settings),
         )
         if min(config.default, config.maximum, config.backoff_base, config.backoff_max) < 0:
-            raise NotConfigured("RETRY_AFTER_* durations must be >= 0 seconds")
+            raise ConfigError("RETRY_AFTER_* durations must be >= 0 seconds")
         if config.default > config.maximum:
-            raise NotConfigured("RETRY_AFTER_DEFAULT must not exceed RETRY_AFTER_MAX")
+            raise ConfigError("RETRY_AFTER_DEFAULT must not exceed RETRY_AFTER_MAX")
         if config.backoff_base > config.backoff_max:
-            raise NotConfigured("RETRY_AFTER_BACKOFF_BASE must not exceed RETRY_AFTER_BACKOFF_MAX")
+            raise ConfigError("RETRY_AFTER_BACKOFF_BASE must not exceed RETRY_AFTER_BACKOFF_MAX")
         return config
 
 
@@ -867,9 +920,9 @@ class CircuitBreakerMiddleware:
         clock: Clock = time.monotonic,
     ) -> None:
         if failures < 1:
-            raise NotConfigured("CIRCUIT_BREAKER_FAILURES must be >= 1")
+            raise ConfigError("CIRCUIT_BREAKER_FAILURES must be >= 1")
         if cooldown <= 0:
-            raise NotConfigured("CIRCUIT_BREAKER_COOLDOWN must be > 0 seconds")
+            raise ConfigError("CIRCUIT_BREAKER_COOLDOWN must be > 0 seconds")
         self.stats = stats
         self.threshold = failures
         self.cooldown = cooldown

@@ -14,6 +14,8 @@ SETTINGS_DIR = Path(__file__).resolve().parent
 
 BOT_NAME = "leadcrawler"
 SPIDER_MODULES = ["leadcrawler.spiders"]
+# `scrapy crawl` that ends a wrong argument, setting or DATABASE_URL with one line, exit != 0.
+COMMANDS_MODULE = "leadcrawler.commands"
 NEWSPIDER_MODULE = "leadcrawler.spiders"
 # Scrapy's loader plus one generic ladder spider per platform that is only data.
 SPIDER_LOADER_CLASS = "leadcrawler.spiderloader.PlatformSpiderLoader"
@@ -137,6 +139,11 @@ ENRICH_ENABLED = True
 # Website contact discovery: the spiders visit each producer's site (home + contact pages).
 ENRICH_SITE_ENABLED = True
 ENRICH_SITE_MAX_PAGES = 5  # pages read per site, home included
+# A page linking more checkouts, or carrying more contact values, than this is a directory
+# (recommendations, a list of producers): nothing on it is taken as the site owner's.
+ENRICH_SITE_MAX_CHECKOUT_LINKS = 5
+ENRICH_SITE_MAX_PAGE_CONTACTS = 25
+ENRICH_SITE_MAX_CONTACTS = 50  # contacts one site visit may add to a lead
 # MX checks of e-mail domains (dnspython, asynchronous, cached per domain by TTL).
 ENRICH_DNS_ENABLED = True
 ENRICH_DNS_NAMESERVERS: list[str] = []  # "host:port" IPs; empty: the machine's resolv.conf

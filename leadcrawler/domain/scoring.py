@@ -34,6 +34,7 @@ WEIGHT_NAMES = (
     "price_high",
     "recent",
 )
+MAX_RECENT_DAYS = 36_500  # a century: beyond it a date difference overflows
 PENALTY_NAMES = ("role_only_email", "free_only_email", "disposable_only_email", "no_channel")
 
 
@@ -57,6 +58,12 @@ class Rules:
             raw = tomllib.loads(read_text(path))  # also from a deployed (zipped) egg
         except FileNotFoundError as exc:
             raise RulesError(f"qualification rules file not found: {path}") from exc
+        except IsADirectoryError as exc:
+            raise RulesError(f"qualification rules file {path} is a directory") from exc
+        except UnicodeDecodeError as exc:
+            raise RulesError(f"qualification rules file {path} is not UTF-8 text") from exc
+        except OSError as exc:
+            raise RulesError(f"qualification rules file {path}: {exc.strerror}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise RulesError(f"qualification rules file {path} is not valid TOML: {exc}") from exc
         return cls.from_dict(raw, source=str(path))
@@ -95,6 +102,8 @@ class Rules:
             raise RulesError(f"{source}: prices.mid must not exceed prices.high")
         if any(w < 0 for w in weights.values()):
             raise RulesError(f"{source}: weights must be >= 0 (use [penalties] for minuses)")
+        if not 1 <= rules.recent_days <= MAX_RECENT_DAYS:
+            raise RulesError(f"{source}: recency.recent_days must be 1 to {MAX_RECENT_DAYS}")
         if any(p > 0 for p in penalties.values()):
             raise RulesError(f"{source}: penalties must be <= 0")
         return rules

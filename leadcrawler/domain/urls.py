@@ -177,6 +177,36 @@ def registered_domain(url_or_host: str | None) -> str | None:
     return result.top_domain_under_public_suffix
 
 
+_URL_IN_TEXT_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s,]+")
+
+
+def without_secrets(url: str) -> str:
+    """``url`` with no user name, password, query string or fragment.
+
+    Checkout links carry a buyer's prefilled e-mail, name, phone or CPF in the query, and a
+    URL may carry credentials: neither belongs in a record of what was crawled.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<unparsable URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
+
+
+def redact_arguments(arguments: dict[str, object]) -> dict[str, object]:
+    """Spider arguments as stored in ``runs.arguments``: every URL in them canonicalised."""
+    return {
+        name: _URL_IN_TEXT_RE.sub(lambda m: without_secrets(m.group(0)), value)
+        if isinstance(value, str)
+        else value
+        for name, value in arguments.items()
+    }
+
+
 @cache
 def platform_domains() -> frozenset[str]:
     """Registered domains the selling platforms own (``platforms.toml``: their hosts, private

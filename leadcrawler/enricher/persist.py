@@ -27,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from leadcrawler.domain.items import Lead
 from leadcrawler.domain.scoring import Rules
+from leadcrawler.domain.urls import redact_arguments
 from leadcrawler.enricher.config import ConfigError, Settings, Stats
 from leadcrawler.storage.repository import LeadStore, SaveResult
 
@@ -73,6 +74,8 @@ class Persister:
     async def start_run(self, name: str, arguments: dict[str, Any]) -> None:
         if self.store is None:
             return
+        # No buyer's prefill data or credentials from a URL argument in the runs table.
+        arguments = redact_arguments(arguments)
         self.run_id = await asyncio.to_thread(self.store.start_run, name, arguments)
         # The run monitor (leadcrawler/monitors) adds the run's metrics to this row.
         self.stats.set_value("leadcrawler/run_id", str(self.run_id))
@@ -85,7 +88,7 @@ class Persister:
         if len(self.buffer) >= self.config.batch_size:
             await self.flush()
 
-    async def finish(self) -> None:
+    async def finish(self, reason: str | None = None) -> None:
         """Write what is buffered and record the end of the run with the final counts."""
         await self.flush()
         if self.store is None or self.run_id is None:
@@ -95,7 +98,7 @@ class Persister:
             for key, value in self.stats.get_stats().items()
             if isinstance(value, int | float) and not isinstance(value, bool)
         }
-        reason = str(self.stats.get_value("finish_reason") or "finished")
+        reason = reason or str(self.stats.get_value("finish_reason") or "finished")
         try:
             await asyncio.to_thread(self.store.finish_run, self.run_id, reason, counts)
         except SQLAlchemyError:

@@ -90,7 +90,7 @@ def _ddg_target(href: str) -> str | None:
 def _json(body: bytes) -> Any:
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

@@ -54,7 +54,7 @@ from leadcrawler.extraction.state import (
     nuxt_data,
     window_nuxt,
 )
-from leadcrawler.extraction.structured import json_ld, ld_name, ld_type_is, meta
+from leadcrawler.extraction.structured import json_ld, ld_name, ld_type_is, meta, rung_guard
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ class PageFacts:
     contacts: list[FoundContact] = field(default_factory=list)
     bad_states: list[str] = field(default_factory=list)  # state scripts present but unreadable
     rejected: list[str] = field(default_factory=list)  # values refused, by reason (for stats)
+    failed_rungs: list[str] = field(default_factory=list)  # rungs a crafted page broke
 
     def put(self, name: str, rung: str, value: Any) -> None:
         if value not in (None, "") and name not in self.fields:
@@ -179,18 +180,21 @@ def read_product_page(
     """
     browser_tree(response.selector.root)  # markup after </html> is read, as browsers show it
     page = PageFacts()
-    _read_structured(response, page)
+    with rung_guard(page.failed_rungs, "structured", response.url):
+        _read_structured(response, page)
     for rung in states:
-        state = STATE_READERS[rung](response)
-        if state is None:
-            script_id = _STATE_SCRIPT_IDS.get(rung)
-            if script_id and _script_by_id(response, script_id):
-                page.bad_states.append(rung)
-            continue
-        facts = state_facts(state, money_in_state)
-        page.rejected += ["price_too_high"] * facts.rejected_prices
-        _read_state(rung, facts, page, seller_id)
-    _read_text(response, page)
+        with rung_guard(page.failed_rungs, rung, response.url):
+            state = STATE_READERS[rung](response)
+            if state is None:
+                script_id = _STATE_SCRIPT_IDS.get(rung)
+                if script_id and _script_by_id(response, script_id):
+                    page.bad_states.append(rung)
+                continue
+            facts = state_facts(state, money_in_state)
+            page.rejected += ["price_too_high"] * facts.rejected_prices
+            _read_state(rung, facts, page, seller_id)
+    with rung_guard(page.failed_rungs, "text", response.url):
+        _read_text(response, page)
     return page
 
 
@@ -224,7 +228,7 @@ def _read_structured(response: HtmlPage, page: PageFacts) -> None:
             meta(response, "product:price:currency", "og:price:currency"),
         ),
     )
-    for node in json_ld(response):
+    for node in json_ld(response, page.bad_states):
         if not any(ld_type_is(node, kind) for kind in LD_PRODUCT_TYPES):
             continue
         page.put("product", "jsonld", product_title(ld_name(node.get("name"))))

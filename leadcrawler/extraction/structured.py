@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from leadcrawler.extraction.page import HtmlPage
@@ -21,13 +22,19 @@ def meta(response: HtmlPage, *names: str) -> str | None:
     return None
 
 
-def json_ld(response: HtmlPage) -> Iterator[dict[str, Any]]:
-    """Every JSON-LD object on the page (``@graph`` and lists flattened); bad JSON skipped."""
+def json_ld(response: HtmlPage, bad: list[str] | None = None) -> Iterator[dict[str, Any]]:
+    """Every JSON-LD object on the page (``@graph`` and lists flattened); bad JSON skipped.
+
+    An unreadable block (malformed, or nested deeper than the parser goes: a crafted page of
+    100,000 ``[``) is skipped and, when ``bad`` is given, noted there as ``"jsonld"``.
+    """
     for raw in response.xpath('//script[@type="application/ld+json"]/text()').getall():
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             logger.debug("Skipping malformed JSON-LD on %s", response.url)
+            if bad is not None:
+                bad.append("jsonld")
             continue
         stack = data if isinstance(data, list) else [data]
         while stack:
@@ -38,6 +45,20 @@ def json_ld(response: HtmlPage) -> Iterator[dict[str, Any]]:
             if isinstance(graph, list):
                 stack.extend(graph)
             yield node
+
+
+@contextmanager
+def rung_guard(failed: list[str], rung: str, url: str) -> Iterator[None]:
+    """Run one rung of the ladder; a crafted page that breaks it costs only that rung.
+
+    What the rung found before it failed is kept, the failure is noted in ``failed`` (the
+    spiders count ``<platform>/extract/rung_failed/<rung>``) and the next rung runs.
+    """
+    try:
+        yield
+    except Exception as exc:  # untrusted page content: any parser error is possible
+        failed.append(rung)
+        logger.warning("The %s rung failed on %s (%s); next rung", rung, url, type(exc).__name__)
 
 
 def ld_type_is(node: dict[str, Any], wanted: str) -> bool:

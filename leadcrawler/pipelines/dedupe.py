@@ -33,8 +33,8 @@ class DedupePipeline:
         extension = EnricherExtension.of(crawler)
         try:
             step = extension.chain.deduper
-        except ConfigError as exc:
-            raise NotConfigured(str(exc)) from exc
+        except ConfigError:
+            raise  # a wrong setting stops the crawl: only <STAGE>_ENABLED switches it off
         assert step is not None
         return cls(crawler, extension, step)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy.exceptions import NotConfigured
 
 from leadcrawler.domain.items import DiscoveredUrl
+from leadcrawler.enricher.config import ConfigError
 from leadcrawler.extensions import StorageExtension
 from leadcrawler.storage.frontier import FrontierStore
 
@@ -41,7 +42,7 @@ class FrontierPipeline:
             raise NotConfigured("FRONTIER_ENABLED is off")
         batch_size = settings.getint("FRONTIER_BATCH_SIZE")
         if batch_size < 1:
-            raise NotConfigured("FRONTIER_BATCH_SIZE must be at least 1")
+            raise ConfigError("FRONTIER_BATCH_SIZE must be at least 1")
         assert crawler.stats is not None
         return cls(crawler.stats, StorageExtension.of(crawler), batch_size)
 

@@ -30,8 +30,8 @@ class NormalizePipeline:
             raise NotConfigured("NORMALIZE_ENABLED is off")
         try:
             step = EnricherExtension.of(crawler).chain.normalizer
-        except ConfigError as exc:
-            raise NotConfigured(str(exc)) from exc
+        except ConfigError:
+            raise  # a wrong setting stops the crawl: only <STAGE>_ENABLED switches it off
         assert step is not None
         return cls(crawler, step)
 

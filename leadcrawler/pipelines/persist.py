@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Self
 
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from leadcrawler.domain.items import Lead
@@ -37,10 +38,12 @@ class PersistPipeline:
         extension = EnricherExtension.of(crawler)
         try:
             step = extension.chain.persister
-        except ConfigError as exc:
-            raise NotConfigured(str(exc)) from exc
+        except ConfigError:
+            raise  # a wrong setting stops the crawl: only <STAGE>_ENABLED switches it off
         assert step is not None
-        return cls(crawler, extension, step)
+        pipeline = cls(crawler, extension, step)
+        crawler.signals.connect(pipeline.record_end, signal=signals.spider_closed)
+        return pipeline
 
     @property
     def store(self) -> LeadStore | None:
@@ -62,7 +65,15 @@ class PersistPipeline:
         return item
 
     async def close_spider(self) -> None:
-        await self.step.finish()
+        await self.step.flush()
+
+    async def record_end(self, reason: str) -> None:
+        """``spider_closed``: the run's finish reason (``shutdown`` after Ctrl-C) and counts.
+
+        Scrapy closes the pipelines before it tells anyone why the crawl ended, so the end of
+        the run is recorded on this signal, after the last batch was written.
+        """
+        await self.step.finish(reason)
 
     async def flush(self) -> None:
         await self.step.flush()

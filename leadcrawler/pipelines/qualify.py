@@ -34,8 +34,8 @@ class QualifyPipeline:
             raise NotConfigured("QUALIFY_ENABLED is off")
         try:
             step = EnricherExtension.of(crawler).chain.qualifier
-        except ConfigError as exc:
-            raise NotConfigured(str(exc)) from exc
+        except ConfigError:
+            raise  # a wrong setting stops the crawl: only <STAGE>_ENABLED switches it off
         assert step is not None
         return cls(crawler, step)
 

@@ -32,8 +32,8 @@ class ValidatePipeline:
             raise NotConfigured("VALIDATE_ENABLED is off")
         try:
             step = EnricherExtension.of(crawler).chain.validator
-        except ConfigError as exc:
-            raise NotConfigured(str(exc)) from exc
+        except ConfigError:
+            raise  # a wrong setting stops the crawl: only <STAGE>_ENABLED switches it off
         assert step is not None
         return cls(crawler, step)
 

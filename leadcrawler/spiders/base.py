@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -47,6 +48,7 @@ from leadcrawler.domain.platforms import (
 from leadcrawler.exceptions import DeferredRequest
 from leadcrawler.extensions import StorageExtension
 from leadcrawler.extraction.extract import read_product_page
+from leadcrawler.middlewares import SSRFBlocked
 from leadcrawler.spiders.sitevisit import SiteVisitMixin, site_name
 from leadcrawler.storage.frontier import FrontierStore, Outcome
 
@@ -60,18 +62,57 @@ class UsageError(ValueError):
     """A spider argument is missing or wrong; the message says how to fix it."""
 
 
-def read_urls(urls: str | None, urls_file: str | None) -> Iterable[str]:
-    """URLs from ``-a urls=`` (comma-separated) and ``-a urls_file=`` (one per line, ``#``)."""
-    if urls:
-        yield from (u.strip() for u in urls.split(",") if u.strip())
-    if urls_file:
-        path = Path(urls_file)
-        if not path.is_file():
-            raise UsageError(f"urls_file {urls_file!r} does not exist")
-        for line in path.read_text("utf-8").splitlines():
-            line = line.split("#", 1)[0].strip()
-            if line:
-                yield line
+MAX_LIMIT = 10_000_000  # more than any crawl takes; beyond it a typo, not a wish
+
+
+def whole_number(name: str, value: str | int | None, maximum: int = MAX_LIMIT) -> int | None:
+    """``-a name=value`` as a whole number from 1 to ``maximum`` (None when not given)."""
+    if value is None:
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{name} must be a whole number, not {str(value)[:40]!r}") from None
+    if not 1 <= number <= maximum:
+        raise UsageError(f"{name} must be between 1 and {maximum}, not {number}")
+    return number
+
+
+def read_lines(name: str, file: str) -> list[str]:
+    """The non-empty lines of a UTF-8 text file (``#`` starts a comment)."""
+    path = Path(file)
+    if not path.exists():
+        raise UsageError(f"{name} {file!r} does not exist")
+    if not path.is_file():
+        raise UsageError(f"{name} {file!r} is not a regular file")
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{name} {file!r} is not UTF-8 text") from None
+    except OSError as exc:
+        raise UsageError(f"{name} {file!r} cannot be read: {exc.strerror}") from None
+    if "\x00" in text:
+        raise UsageError(f"{name} {file!r} is a binary file, not one entry per line")
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line]
+
+
+def read_urls(urls: str | None, urls_file: str | None) -> list[str]:
+    """URLs from ``-a urls=`` (comma-separated) and ``-a urls_file=`` (one per line, ``#``).
+
+    Given but empty is an error: it must not quietly mean "take the frontier instead".
+    """
+    found: list[str] = []
+    if urls is not None:
+        found += [u.strip() for u in urls.split(",") if u.strip()]
+        if not found:
+            raise UsageError("urls is empty: give at least one URL (or leave urls out)")
+    if urls_file is not None:
+        from_file = read_lines("urls_file", urls_file)
+        if not from_file:
+            raise UsageError(f"urls_file {urls_file!r} holds no URL")
+        found += from_file
+    return found
 
 
 class PlatformSpider(SiteVisitMixin, scrapy.Spider):
@@ -88,14 +129,7 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         self.arguments = {"urls": urls, "urls_file": urls_file, "limit": limit, **kwargs}
         self.platform: Platform = load_platforms()[self.platform_key]
         self.input_urls = list(read_urls(urls, urls_file))
-        self.limit: int | None = None
-        if limit is not None:
-            try:
-                self.limit = int(limit)
-            except ValueError:
-                raise UsageError(f"limit must be a whole number, not {limit!r}") from None
-            if self.limit < 1:
-                raise UsageError("limit must be at least 1")
+        self.limit: int | None = whole_number("limit", limit)
         self.frontier: FrontierStore | None = None
         self.claimed: list[str] = []
         self.outcomes: list[tuple[str, Outcome, str | None]] = []
@@ -215,6 +249,21 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         self._inc("extract/no_lead")
         logger.info("No producer found on %s", response.url)
 
+    def left_host(self, response: Response) -> bool:
+        """A rendered page whose final URL left the requested host is not read (counted).
+
+        The page's own script navigated away (``location.replace``, a meta refresh): what it
+        landed on says nothing about the checkout's producer and may be anything at all.
+        """
+        if not response.meta.get(RENDERED_META):
+            return False
+        requested = urlsplit(response.request.url if response.request else "").hostname
+        if requested and urlsplit(response.url).hostname == requested:
+            return False
+        self._inc("extract/render/left_host")
+        logger.warning("Rendered page of %s navigated away; not read", requested)
+        return True
+
     @staticmethod
     def rung(response: Response, rung: str) -> str:
         """Fields found on a rendered page count under the ``render`` rung."""
@@ -249,6 +298,10 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         if failure.check(DeferredRequest):
             self._inc("page/deferred")
             return Outcome.DEFERRED, str(failure.value)
+        if failure.check(SSRFBlocked):
+            # Never: the URL points at a private address; retrying cannot change that.
+            self._inc("page/ssrf_blocked")
+            return Outcome.GONE, str(failure.value)
         name = failure.type.__name__ if failure.type else "unknown"
         self._inc(f"page/error/{name}")
         logger.warning("Failed %s: %s", failure.request.url, failure.getErrorMessage())  # type: ignore[attr-defined]
@@ -286,6 +339,8 @@ class StatePageSpider(PlatformSpider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         self.page_done(response)
+        if self.left_host(response):
+            return
         if not isinstance(response, TextResponse):
             self._inc("extract/not_html")
             return
@@ -304,6 +359,8 @@ class StatePageSpider(PlatformSpider):
             self._inc(f"extract/bad_state/{rung}")
         for reason in page.rejected:
             self._inc(f"extract/rejected/{reason}")
+        for rung in page.failed_rungs:
+            self._inc(f"extract/rung_failed/{rung}")
         lead = page.lead(
             platform=self.platform_key,
             spider=self.name,

@@ -34,6 +34,8 @@ class KiwifySpider(PlatformSpider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Lead | Request]:
         self.page_done(response)
+        if self.left_host(response):
+            return
         if not isinstance(response, TextResponse):
             self._inc("extract/not_html")
             return
@@ -42,7 +44,13 @@ class KiwifySpider(PlatformSpider):
             # A kiwify.app sales link that redirected to the producer's own site.
             yield from self.parse_sales_site(response)
             return
-        fields = read_kiwify_page(response)
+        failed: list[str] = []
+        bad_ld: list[str] = []
+        fields = read_kiwify_page(response, failed, bad_ld)
+        for rung in failed:
+            self._inc(f"extract/rung_failed/{rung}")
+        for rung in bad_ld:
+            self._inc(f"extract/bad_state/{rung}")
         price = fields.get("price", (None, None))[1]
         if price is not None and price > MAX_PRICE:
             del fields["price"]  # an id or a typo, not what a course costs

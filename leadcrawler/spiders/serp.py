@@ -28,7 +28,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any, Protocol, Self
 
 import scrapy
@@ -40,7 +39,7 @@ from twisted.python.failure import Failure
 from leadcrawler.domain.items import DiscoveredUrl
 from leadcrawler.domain.platforms import Platform, load_platforms
 from leadcrawler.extraction.discovery import SerpPage, keep_platform_url
-from leadcrawler.spiders.base import UsageError
+from leadcrawler.spiders.base import UsageError, read_lines, whole_number
 from leadcrawler.spiders.engines import BraveEngine, DuckDuckGoEngine, SearxngEngine
 
 logger = logging.getLogger(__name__)
@@ -86,14 +85,8 @@ class SerpSpider(scrapy.Spider):
         if unknown or not chosen:
             raise UsageError(f"unknown platform(s) {unknown}; known: {', '.join(known)}")
         self.platforms: dict[str, Platform] = {key: known[key] for key in chosen}
-        self.pages: int | None = None  # None: as many as SERP_MAX_PAGES allows
-        if pages is not None:
-            try:
-                self.pages = int(pages)
-            except ValueError:
-                raise UsageError(f"pages must be a whole number, not {pages!r}") from None
-            if self.pages < 1:
-                raise UsageError("pages must be at least 1")
+        # None: as many as SERP_MAX_PAGES allows.
+        self.pages: int | None = whole_number("pages", pages)
         # The URLs each dork has given so far: a page that adds none ends the dork.
         self.seen_by_dork: dict[str, set[str]] = {}
         self.engine_name = engine
@@ -130,15 +123,8 @@ class SerpSpider(scrapy.Spider):
     @staticmethod
     def _read_niches(query: str | None, queries_file: str | None) -> list[str]:
         niches = [query.strip()] if query and query.strip() else []
-        if queries_file:
-            path = Path(queries_file)
-            if not path.is_file():
-                raise UsageError(f"queries_file {queries_file!r} does not exist")
-            niches += [
-                line.split("#", 1)[0].strip()
-                for line in path.read_text("utf-8").splitlines()
-                if line.split("#", 1)[0].strip()
-            ]
+        if queries_file is not None:
+            niches += read_lines("queries_file", queries_file)
         if not niches:
             raise UsageError('serp needs -a query="<nicho>" or -a queries_file=PATH')
         return list(dict.fromkeys(niches))

@@ -22,7 +22,7 @@ import scrapy
 from leadcrawler.domain.items import Lead, Sighting
 from leadcrawler.domain.urls import canonical_url
 from leadcrawler.extensions import StorageExtension
-from leadcrawler.spiders.base import UsageError, read_urls
+from leadcrawler.spiders.base import UsageError, read_urls, whole_number
 from leadcrawler.spiders.sitevisit import SiteVisitMixin
 
 
@@ -41,10 +41,7 @@ class SiteSpider(SiteVisitMixin, scrapy.Spider):
         self.retry_failed = str(retry_failed).lower() in {"1", "true", "yes"}
         self.arguments = {"urls": urls, "urls_file": urls_file, "retry_failed": self.retry_failed}
         self.input_urls = list(read_urls(urls, urls_file))
-        try:
-            self.limit = int(limit) if limit is not None else None
-        except ValueError:
-            raise UsageError(f"limit must be a whole number, not {limit!r}") from None
+        self.limit = whole_number("limit", limit)
         if not self.input_urls and not self.retry_failed:
             raise UsageError("site needs -a urls=..., -a urls_file=PATH or -a retry_failed=true")
 

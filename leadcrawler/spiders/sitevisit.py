@@ -35,7 +35,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from leadcrawler.domain.items import ContactKind, Lead, Offer
+from leadcrawler.domain.items import ContactKind, DiscoveredUrl, Lead, Offer
 from leadcrawler.domain.phones import PhoneRules
 from leadcrawler.domain.platforms import load_platforms
 from leadcrawler.domain.social import LINK_HUB_DOMAINS, social_profile
@@ -116,7 +116,7 @@ class SiteVisitMixin:
         visit.pages_read += 1
         self._site_stat("pages_read")
         if isinstance(response, TextResponse):
-            self._take_contacts(response, visit)
+            yield from self._take_contacts(response, visit)
             if visit.pages_read == 1:
                 if visit.lead.display_name is None:
                     visit.lead.display_name = site_name(response)
@@ -129,28 +129,60 @@ class SiteVisitMixin:
         except (ConfigError, NotConfigured):
             return PhoneRules()  # the normalize stage reports its bad setting
 
-    def _take_contacts(self, response: TextResponse, visit: Visit) -> None:
+    def _take_contacts(self, response: TextResponse, visit: Visit) -> Iterator[DiscoveredUrl]:
+        """Add the page's contacts to the lead; yield its platform links for the frontier.
+
+        A page linking more than ``ENRICH_SITE_MAX_CHECKOUT_LINKS`` checkouts is a directory of
+        products (a blog of recommendations): none of them becomes the owner's offer. A page
+        carrying more than ``ENRICH_SITE_MAX_PAGE_CONTACTS`` contact values is a directory of
+        people: none of them (nor its CNPJ) becomes the owner's. Both are counted
+        (``directory_page/checkouts|contacts``). Every checkout link found is queued in the
+        frontier, so its own page says whose it is. A lead never gets more than
+        ``ENRICH_SITE_MAX_CONTACTS`` contacts from one visit.
+        """
         lead = visit.lead
+        settings = self.crawler.settings
         page = extract_page(response, phones=self._phone_rules())
+        platforms = load_platforms()
+        checkouts: dict[str, str] = {}
+        for link in page.platform_links:
+            if link.product_id and link.platform in platforms:
+                checkouts.setdefault(platforms[link.platform].checkout_url(link.url), link.platform)
+        for checkout, platform in checkouts.items():
+            yield DiscoveredUrl(platform=platform, url=checkout, discovered_by="site")
+        if len(checkouts) > settings.getint("ENRICH_SITE_MAX_CHECKOUT_LINKS"):
+            self._directory(response, "checkouts", len(checkouts))
+            checkouts = {}
+        offers = {o.checkout_url for o in lead.offers}
+        for checkout, platform in checkouts.items():
+            if checkout not in offers:
+                lead.offers.append(Offer(platform=platform, checkout_url=checkout))
+                offers.add(checkout)
+                self._site_stat("platform_offers")
+        values = {(c.kind, c.value) for c in page.contacts}
+        if len(values) > settings.getint("ENRICH_SITE_MAX_PAGE_CONTACTS"):
+            self._directory(response, "contacts", len(values))
+            return
         known = {(c.kind, c.value) for c in lead.contacts}
+        limit = settings.getint("ENRICH_SITE_MAX_CONTACTS")
         for contact in page.contacts:
-            if (contact.kind, contact.value) not in known:
-                lead.contacts.append(contact)
-                known.add((contact.kind, contact.value))
+            if (contact.kind, contact.value) in known:
+                continue
+            if len(lead.contacts) >= limit:
+                self._site_stat("contacts_capped")
+                break
+            lead.contacts.append(contact)
+            known.add((contact.kind, contact.value))
         if lead.cnpj is None and page.cnpjs:
             lead.cnpj = page.cnpjs[0]
         if lead.legal_name is None and page.legal_names:
             lead.legal_name = page.legal_names[0]
-        offers = {o.checkout_url for o in lead.offers}
-        platforms = load_platforms()
-        for link in page.platform_links:
-            if not link.product_id or link.platform not in platforms:
-                continue
-            checkout = platforms[link.platform].checkout_url(link.url)
-            if checkout not in offers:
-                lead.offers.append(Offer(platform=link.platform, checkout_url=checkout))
-                offers.add(checkout)
-                self._site_stat("platform_offers")
+
+    def _directory(self, response: TextResponse, what: str, count: int) -> None:
+        self._site_stat(f"directory_page/{what}")
+        logger.info(
+            "Directory page (%d %s): none taken as the site owner's: %s", count, what, response.url
+        )
 
     def _plan_pages(self, response: TextResponse, visit: Visit) -> None:
         domain = registered_domain(response.url)

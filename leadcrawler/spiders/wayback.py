@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 from leadcrawler.domain.items import DiscoveredUrl
 from leadcrawler.domain.platforms import load_platforms
 from leadcrawler.extraction.discovery import cdx_rows, keep_platform_url
-from leadcrawler.spiders.base import UsageError
+from leadcrawler.spiders.base import UsageError, whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +43,11 @@ class WaybackSpider(scrapy.Spider):
         if platform not in known:
             raise UsageError(f"wayback needs -a platform=<{'|'.join(known)}>")
         self.platform = known[platform]
-        try:
-            self.limit = int(limit) if limit is not None else None
-        except ValueError:
-            raise UsageError(f"limit must be a whole number, not {limit!r}") from None
+        self.limit = whole_number("limit", limit)
         self.kept = 0
+        self.rows_read = 0
         self.seen: set[str] = set()
+        self.resume_keys: dict[str, set[str]] = {}
 
     async def start(self) -> AsyncIterator[Any]:
         for host in self.platform.hosts:
@@ -77,18 +76,21 @@ class WaybackSpider(scrapy.Spider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         host: str = kwargs["host"]
-        if self.limit is not None and self.kept >= self.limit:
+        if self.limit_reached():
             return
         try:
             data = json.loads(response.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             self._inc("bad_answer")
             logger.warning("The CDX API answered something that is not JSON for %s", host)
             return
         rows, resume_key = cdx_rows(data)
-        self._inc("rows", len(rows))
         platforms = {self.platform.key: self.platform}
         for row in rows:
+            if self.limit_reached():
+                return
+            self.rows_read += 1
+            self._inc("rows")
             kept = keep_platform_url(row.get("original", ""), platforms)
             if kept is None:
                 self._inc("discarded")
@@ -100,11 +102,21 @@ class WaybackSpider(scrapy.Spider):
             self.kept += 1
             self._inc("kept")
             yield DiscoveredUrl(self.platform.key, canonical, "wayback", None)
-            if self.limit is not None and self.kept >= self.limit:
-                return
-        if resume_key:
-            self._inc("pages")
-            yield self._cdx_request(host, resume_key)
+        if not resume_key or self.limit_reached():
+            return
+        seen_keys = self.resume_keys.setdefault(host, set())
+        if resume_key in seen_keys:
+            # The API handed out a key it gave before: following it would loop forever.
+            self._inc("repeated_resume_key")
+            logger.warning("The CDX API repeated a resume key for %s; stopping there", host)
+            return
+        seen_keys.add(resume_key)
+        self._inc("pages")
+        yield self._cdx_request(host, resume_key)
+
+    def limit_reached(self) -> bool:
+        """``-a limit=N`` counts every row read, kept or not: a run always ends."""
+        return self.limit is not None and self.rows_read >= self.limit
 
     def on_error(self, failure: Failure) -> None:
         self._inc(f"error/{failure.type.__name__ if failure.type else 'unknown'}")

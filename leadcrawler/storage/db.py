@@ -20,7 +20,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 logger = logging.getLogger(__name__)
 
@@ -30,22 +31,66 @@ _MIGRATED: set[str] = set()
 MIGRATION_ADVISORY_LOCK = 0x1EAD_C0DE  # PostgreSQL advisory lock id held while migrating
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; for SQLite, creates the parent folder and turns on FK checks."""
+class DatabaseUnavailable(RuntimeError):
+    """The base cannot be used; the message says which and why, in one line."""
+
+
+def describe_database_error(exc: BaseException) -> str:
+    """One line for a database error: the driver's first line, never a password."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).splitlines() if line.strip()]
+    return f"cannot use the database: {lines[0] if lines else type(orig).__name__}"
+
+
+def database_url(url: str) -> URL:
+    """``url`` parsed; ``postgresql://`` and ``postgres://`` use the installed psycopg2.
+
+    SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3, which is not installed, and
+    does not know ``postgres://`` (the spelling of Heroku and many hosting panels) at all.
+    Raises ``sqlalchemy.exc.ArgumentError`` for a string that is no URL.
+    """
     parsed = make_url(url)
+    if parsed.drivername in {"postgresql", "postgres"}:
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """An engine for ``url``; for SQLite, creates the parent folder and turns on FK checks."""
+    parsed = database_url(url) if isinstance(url, str) else url
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # Writers wait for each other instead of failing at once ("database is locked").
         kwargs.setdefault("connect_args", {"timeout": 30})
-        engine = create_engine(url, **kwargs)
+        engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    return create_engine(parsed, **kwargs)
+
+
+def writer(engine: Engine) -> Engine:
+    """``engine`` for transactions that write: on SQLite they begin with ``BEGIN IMMEDIATE``.
+
+    SQLite's default deferred transaction takes the write lock only at its first write, so
+    two crawls could both look a producer up, both find nothing and both insert it. An
+    immediate transaction takes the lock before the lookup: identity resolution and the write
+    it decides are serialised between processes (the other waits, up to the 30 s busy
+    timeout). Reads keep deferred transactions, so an export never blocks a crawl.
+    """
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
+def _sqlite_begin(connection: Any) -> None:
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling is off: the "begin" event emits BEGIN itself.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -95,7 +140,8 @@ def migrate(engine: Engine) -> None:
         if url in _MIGRATED:
             return
         cfg = alembic_config(url)
-        with engine.begin() as connection:
+        # On SQLite the immediate transaction serialises two crawls migrating a new file.
+        with writer(engine).begin() as connection:
             if engine.dialect.name == "postgresql":
                 # Serialises concurrent crawls migrating the same database.
                 connection.execute(
@@ -105,3 +151,32 @@ def migrate(engine: Engine) -> None:
             command.upgrade(cfg, "head")
         _MIGRATED.add(url)
     logger.debug("Schema of %s is at the newest revision", engine.url)
+
+
+def check_database(url: str, auto_migrate: bool = True) -> None:
+    """Open the base once, check it takes writes, migrate it: else ``DatabaseUnavailable``.
+
+    A crawl calls this before it starts, so an unreachable server, a missing database, a
+    read-only SQLite file or a file that is not a SQLite base is one line, not a crawl that
+    fails half-way.
+    """
+    try:
+        engine = make_engine(url)
+    except ArgumentError as exc:
+        raise DatabaseUnavailable(f"DATABASE_URL is not a database URL: {exc}") from None
+    except (ImportError, SQLAlchemyError) as exc:
+        raise DatabaseUnavailable(describe_database_error(exc)) from None
+    try:
+        with writer(engine).begin() as connection:
+            if engine.dialect.name == "sqlite":
+                # A real write (the same value back): a read-only file fails here.
+                version = connection.exec_driver_sql("PRAGMA user_version").scalar()
+                connection.exec_driver_sql(f"PRAGMA user_version = {int(version or 0)}")
+            else:
+                connection.execute(text("SELECT 1"))
+        if auto_migrate:
+            migrate(engine)
+    except SQLAlchemyError as exc:
+        raise DatabaseUnavailable(describe_database_error(exc)) from None
+    finally:
+        engine.dispose()

@@ -10,8 +10,9 @@ non-blank character is ``= + - @``, or that starts with a tab, CR or NUL, gets a
 ``national`` gives spreadsheet-friendly phones that need no quote.
 
 Rows stream from the base and are written as they come: memory stays flat however
-large the base is. The file is written under a temporary name and renamed at the end,
-so a failed export never leaves half a file behind.
+large the base is. A file is written under a temporary name and renamed at the end, so a
+failed export never leaves half a file behind (see :func:`export_target` for special files
+and permissions).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable
+import stat
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -247,18 +250,62 @@ def export(
             return write_jsonl(records, handle)
         return write_csv(records, handle, dialect)
 
+    try:
+        with export_target(output, stdout) as handle:
+            return write(handle)
+    except OSError as exc:
+        if output == "-" or isinstance(exc, BrokenPipeError):
+            raise
+        raise ExportError(f"cannot write to {output}: {exc.strerror or exc}") from None
+
+
+class ExportError(ValueError):
+    """The export cannot be written where it was asked to go; the message says why."""
+
+
+NEW_EXPORT_MODE = 0o600  # exports hold personal data: only the owner reads a new one
+
+
+@contextmanager
+def export_target(output: str, stdout: IO[str] | None = None) -> Iterator[IO[str]]:
+    """Where an export goes. ``-`` is standard output.
+
+    A regular file (or a new one) is written under a temporary name beside it and renamed
+    over it when complete, keeping the old file's permission bits (a new export is 0600:
+    it holds personal data). Anything else that exists - a FIFO, a device such as
+    ``/dev/null`` or ``/dev/full``, a symbolic link - is written to as a stream, never
+    replaced. A directory or a missing folder is an :class:`ExportError`.
+    """
     if output == "-":
         assert stdout is not None
-        return write(stdout)
+        yield stdout
+        return
     target = Path(output)
-    partial = target.with_name(f".{target.name}.partial")
     try:
-        with partial.open("w", encoding="utf-8", newline="") as handle:
-            count = write(handle)
+        existing = target.stat()  # follows a symlink to what it names
+    except FileNotFoundError:
+        existing = None
+    except OSError as exc:
+        raise ExportError(f"cannot write to {output}: {exc.strerror}") from None
+    if existing is not None and stat.S_ISDIR(existing.st_mode):
+        raise ExportError(f"{output} is a directory; give a file name")
+    if target.is_symlink() or (existing is not None and not stat.S_ISREG(existing.st_mode)):
+        with open(target, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        return
+    if not target.parent.is_dir():
+        raise ExportError(f"folder {target.parent} does not exist")
+    mode = stat.S_IMODE(existing.st_mode) if existing is not None else NEW_EXPORT_MODE
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        os.fchmod(descriptor, mode)  # the umask does not narrow or widen it
+        with open(descriptor, "w", encoding="utf-8", newline="") as handle:
+            yield handle
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    return count
 
 
 # --- deltas: `--changed-since LAST` -------------------------------------------------------

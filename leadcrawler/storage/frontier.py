@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
 
 from leadcrawler.domain.items import DiscoveredUrl, utcnow
+from leadcrawler.storage.db import writer
 from leadcrawler.storage.models import FrontierUrl
 
 
@@ -35,6 +36,7 @@ class FrontierStore:
         self.max_attempts = max_attempts
         self.claim_ttl = timedelta(seconds=claim_ttl)
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.writes = sessionmaker(writer(engine), expire_on_commit=False)  # BEGIN IMMEDIATE
 
     def add(self, found: Sequence[DiscoveredUrl]) -> int:
         """Record discovered URLs; returns how many were new to the frontier."""
@@ -43,7 +45,7 @@ class FrontierStore:
         table = FrontierUrl.__table__
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         urls = list(dict.fromkeys(d.url for d in found))
-        with self.sessions.begin() as session:
+        with self.writes.begin() as session:
             known = set(session.scalars(select(FrontierUrl.url).where(FrontierUrl.url.in_(urls))))
             for item in {d.url: d for d in found}.values():
                 insert = dialect.insert(table).values(
@@ -67,7 +69,7 @@ class FrontierStore:
     def claim(self, platform: str, limit: int, now: datetime | None = None) -> list[str]:
         """The oldest pending URLs of ``platform`` not claimed within the claim TTL."""
         now = now or utcnow()
-        with self.sessions.begin() as session:
+        with self.writes.begin() as session:
             query = (
                 select(FrontierUrl)
                 .where(
@@ -88,7 +90,7 @@ class FrontierStore:
 
     def report(self, outcomes: Sequence[tuple[str, Outcome, str | None]]) -> None:
         """Record what happened to claimed URLs: ``(url, outcome, error or None)``."""
-        with self.sessions.begin() as session:
+        with self.writes.begin() as session:
             for url, outcome, error in outcomes:
                 values: dict[str, object]
                 if outcome == Outcome.DEFERRED:

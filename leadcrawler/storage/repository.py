@@ -39,6 +39,7 @@ from leadcrawler.domain.identity import (
 )
 from leadcrawler.domain.items import ContactKind, Lead, utcnow
 from leadcrawler.domain.scoring import Rules, score
+from leadcrawler.storage.db import writer
 from leadcrawler.storage.models import (
     ContactRow,
     LeadKey,
@@ -103,18 +104,19 @@ class LeadStore:
         self.engine = engine
         self.name_similarity = name_similarity
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.writes = sessionmaker(writer(engine), expire_on_commit=False)  # BEGIN IMMEDIATE
 
     # --- runs ------------------------------------------------------------------------
 
     def start_run(self, spider: str, arguments: dict[str, Any]) -> int:
-        with self.sessions.begin() as session:
+        with self.writes.begin() as session:
             run = Run(spider=spider, arguments=arguments, started_at=utcnow(), counts={})
             session.add(run)
             session.flush()
             return run.id
 
     def finish_run(self, run_id: int, reason: str, counts: dict[str, Any]) -> None:
-        with self.sessions.begin() as session:
+        with self.writes.begin() as session:
             session.execute(
                 update(Run)
                 .where(Run.id == run_id)
@@ -157,7 +159,7 @@ class LeadStore:
     def save(self, leads: Sequence[Lead], run_id: int | None, rules: Rules | None) -> SaveResult:
         """Upsert ``leads`` in one transaction; re-score the touched leads when ``rules``."""
         result = SaveResult()
-        with self.sessions.begin() as session:
+        with self.writes.begin() as session:
             self._lock_keys(session, [key for lead in leads for key in lead.identity_keys])
             touched: set[int] = set()
             for lead in leads:
@@ -433,7 +435,7 @@ class LeadStore:
         changes nothing the second time.
         """
         result = RebuildResult()
-        with self.sessions.begin() as session:
+        with self.writes.begin() as session:
             if self.engine.dialect.name == "postgresql":
                 session.execute(
                     text("SELECT pg_advisory_xact_lock(:id)"), {"id": REBUILD_ADVISORY_LOCK}
@@ -508,7 +510,7 @@ class LeadStore:
         done = 0
         last_id = 0
         while True:
-            with self.sessions.begin() as session:
+            with self.writes.begin() as session:
                 ids = list(
                     session.scalars(
                         select(LeadRow.id)
@@ -568,7 +570,7 @@ class LeadStore:
         Updates each touched lead's ``enrichment["mx"]`` and score; returns how many
         leads were touched.
         """
-        with self.sessions.begin() as session:
+        with self.writes.begin() as session:
             unanswered: dict[int, bool] = {}
             for contact_id, new in facts.items():
                 contact = session.get(ContactRow, contact_id)

@@ -13,6 +13,7 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 
 from leadcrawler.domain.identity import keys_for_lead
+from leadcrawler.exceptions import ConfigError
 from leadcrawler.pipelines.persist import PersistPipeline
 from leadcrawler.storage.db import make_engine
 from leadcrawler.storage.models import Run
@@ -59,6 +60,7 @@ def test_leads_are_written_in_batches_and_the_run_is_recorded(
         for item in items(5):
             await pipeline.process_item(item)
         await pipeline.close_spider()
+        await pipeline.record_end("finished")  # the spider_closed signal
 
     asyncio.run(scenario())
     stats = pipeline.stats.get_stats()
@@ -97,7 +99,7 @@ def test_leads_the_base_refuses_are_spilled_not_lost(sqlite_url: str, tmp_path: 
 
 
 def test_contradictory_settings_are_rejected(sqlite_url: str, tmp_path: Path) -> None:
-    with pytest.raises(NotConfigured, match="PERSIST_BATCH_SIZE"):
+    with pytest.raises(ConfigError, match="PERSIST_BATCH_SIZE"):
         make(sqlite_url, tmp_path, PERSIST_BATCH_SIZE=0)
     with pytest.raises(NotConfigured, match="PERSIST_ENABLED"):
         make(sqlite_url, tmp_path, PERSIST_ENABLED=False)

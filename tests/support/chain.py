@@ -40,6 +40,10 @@ def run_chain(database_url: str, leads: Sequence[Lead], **settings: Any) -> dict
             except DropItem:
                 continue
         await manager.close_spider_async()
+        # As Scrapy does after closing the pipelines (persist records the run's end here).
+        await crawler.signals.send_catch_log_async(
+            signal=signals.spider_closed, spider=crawler.spider, reason="finished"
+        )
         await crawler.signals.send_catch_log_async(signal=signals.engine_stopped)
 
     asyncio.run(go())

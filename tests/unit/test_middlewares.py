@@ -32,6 +32,7 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError, TCPTimedOutError
 
+from leadcrawler.exceptions import ConfigError
 from leadcrawler.middlewares import (
     CircuitBreakerMiddleware,
     DomainCircuitOpen,
@@ -138,7 +139,7 @@ def test_each_middleware_has_an_off_switch(middleware: Any, flag: str) -> None:
 def test_contradictory_settings_are_refused(
     middleware: Any, settings: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(NotConfigured, match=message):
+    with pytest.raises(ConfigError, match=message):
         middleware.from_crawler(make_crawler(**settings))
 
 
@@ -742,3 +743,29 @@ def test_every_source_host_has_its_own_politeness_slot() -> None:
     for slot in base.DOWNLOAD_SLOTS.values():
         assert slot["concurrency"] >= 1
         assert slot["delay"] > 0
+
+
+def test_a_response_from_a_private_address_is_dropped_after_the_connection() -> None:
+    """DNS rebinding: the name was public when checked, the connection went to 10.0.0.5."""
+    import ipaddress
+
+    from scrapy.http import HtmlResponse
+
+    middleware, crawler = guard()
+    request = Request("https://rebind.example.com.br/")
+    rebound = HtmlResponse(
+        request.url, body=b"<p>x</p>", request=request, ip_address=ipaddress.ip_address("10.0.0.5")
+    )
+    with pytest.raises(SSRFBlocked, match="after_connect/private"):
+        middleware.process_response(request, rebound)
+    assert crawler.stats.get_value("leadcrawler/ssrf/blocked/after_connect/private") == 1
+    public = HtmlResponse(
+        request.url, body=b"x", request=request, ip_address=ipaddress.ip_address("93.184.216.34")
+    )
+    assert middleware.process_response(request, public) is public
+    # Through a proxy the peer is the proxy (here on loopback): its rules decide.
+    proxied, _ = guard(proxies={"https": "http://127.0.0.1:3128"})
+    local = HtmlResponse(
+        request.url, body=b"x", request=request, ip_address=ipaddress.ip_address("127.0.0.1")
+    )
+    assert proxied.process_response(request, local) is local

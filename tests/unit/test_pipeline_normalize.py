@@ -12,6 +12,7 @@ from leadcrawler.domain.cnpj import normalize_cnpj
 from leadcrawler.domain.items import ContactKind, ContactPoint, ContactStatus, Lead, Offer, Sighting
 from leadcrawler.domain.text import MAX_TEXT_LENGTH
 from leadcrawler.domain.urls import own_domain
+from leadcrawler.enricher.config import ConfigError
 from leadcrawler.pipelines.normalize import NormalizePipeline
 from tests.support.factories import project_settings
 
@@ -239,7 +240,7 @@ def test_disabled() -> None:
 
 
 def test_unknown_region_is_refused() -> None:
-    with pytest.raises(NotConfigured, match="NORMALIZE_DEFAULT_REGION"):
+    with pytest.raises(ConfigError, match="NORMALIZE_DEFAULT_REGION"):
         make(NORMALIZE_DEFAULT_REGION="XX")
 
 

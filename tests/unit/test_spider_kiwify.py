@@ -99,6 +99,6 @@ def test_bad_arguments_are_clear_usage_errors() -> None:
         spider(urls=None, urls_file="/nonexistent/urls.txt")
     with pytest.raises(UsageError, match="whole number"):
         spider(limit="many")
-    with pytest.raises(UsageError, match="at least 1"):
+    with pytest.raises(UsageError, match="between 1 and"):
         spider(limit="0")
     assert KiwifySpider.from_crawler(get_crawler(KiwifySpider)).uses_frontier
