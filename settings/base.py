@@ -185,3 +185,14 @@ FRONTIER_BATCH_SIZE = 200  # discovered URLs per transaction
 FRONTIER_MAX_ATTEMPTS = 3  # failed tries before a URL is given up ("failed")
 FRONTIER_CLAIM_TTL = 3600  # seconds a claimed URL is not handed to another run
 FRONTIER_DEFAULT_LIMIT = 500  # URLs a platform spider takes per run without -a limit
+
+# --- Distributed crawling: several processes share one Redis queue (leadcrawler/distributed.py)
+# Off by default: one process per crawl needs no Redis. On, every `scrapy crawl <spider>` with
+# the same REDIS_URL and DISTRIBUTED_KEY_PREFIX shares one request queue and one dupefilter
+# (scrapy-redis); all of them write to the one DATABASE_URL (use PostgreSQL).
+ADDONS = {"leadcrawler.distributed.DistributedCrawling": 0}
+DISTRIBUTED_ENABLED = False
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")  # scrapy-redis' own setting
+DISTRIBUTED_KEY_PREFIX = "leadcrawler"  # Redis keys: <prefix>:<spider>:requests|dupefilter|workers
+DISTRIBUTED_IDLE_CLOSE = 30.0  # seconds the shared queue must stay empty before a process closes
+DISTRIBUTED_WORKER_TTL = 60.0  # seconds without a heartbeat before a worker counts as gone

@@ -38,6 +38,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from leadcrawler.browser import render_settings
+from leadcrawler.distributed import is_distributed
 from leadcrawler.exceptions import DeferredRequest
 from leadcrawler.extract import read_product_page
 from leadcrawler.items import Lead, Offer, Sighting
@@ -100,6 +101,7 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         self.frontier: FrontierStore | None = None
         self.claimed: list[str] = []
         self.outcomes: list[tuple[str, Outcome, str | None]] = []
+        self.seen_inputs: set[str] = set()
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -119,7 +121,19 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         urls = self.input_urls or await self._claim_from_frontier()
-        seen: set[str] = set()
+        for request in self._requests_for(urls):
+            yield request
+
+    async def more_requests(self) -> list[scrapy.Request]:
+        """More work for a distributed crawl whose shared queue ran dry (see distributed.py).
+
+        Frontier mode only: the next pending URLs (those discovery added meanwhile).
+        """
+        if not self.uses_frontier:
+            return []
+        return list(self._requests_for(await self._claim_from_frontier()))
+
+    def _requests_for(self, urls: Iterable[str]) -> Iterator[scrapy.Request]:
         for url in urls:
             if self.platform.product_id(url) is None:
                 self._inc("input/not_a_product_page")
@@ -128,10 +142,10 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
                     self.outcomes.append((url, Outcome.GONE, "not a product page"))
                 continue
             canonical = canonical_platform_url(url)
-            if canonical in seen:
+            if canonical in self.seen_inputs:
                 self._inc("input/duplicate")
                 continue
-            seen.add(canonical)
+            self.seen_inputs.add(canonical)
             meta = {FRONTIER_META: url} if self.uses_frontier else {}
             # A claimed URL must come back with an outcome: a short link redirecting to a
             # checkout also claimed would otherwise be dropped silently by the dupefilter.
@@ -146,19 +160,25 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
     async def _claim_from_frontier(self) -> list[str]:
         settings = self.crawler.settings
         limit = self.limit or settings.getint("FRONTIER_DEFAULT_LIMIT")
-        store = await asyncio.to_thread(
-            open_store, settings["DATABASE_URL"], settings.getbool("PERSIST_AUTO_MIGRATE")
-        )
-        self.frontier = FrontierStore(
-            store.engine,
-            max_attempts=settings.getint("FRONTIER_MAX_ATTEMPTS"),
-            claim_ttl=settings.getfloat("FRONTIER_CLAIM_TTL"),
-        )
-        urls = await asyncio.to_thread(self.frontier.claim, self.platform_key, limit)
-        self.claimed = urls
+        frontier = await self._open_frontier()
+        urls = await asyncio.to_thread(frontier.claim, self.platform_key, limit)
+        self.claimed += urls
         self._inc("frontier/claimed", len(urls))
         logger.info("Took %d pending %s URL(s) from the frontier", len(urls), self.platform.name)
         return urls
+
+    async def _open_frontier(self) -> FrontierStore:
+        if self.frontier is None:
+            settings = self.crawler.settings
+            store = await asyncio.to_thread(
+                open_store, settings["DATABASE_URL"], settings.getbool("PERSIST_AUTO_MIGRATE")
+            )
+            self.frontier = FrontierStore(
+                store.engine,
+                max_attempts=settings.getint("FRONTIER_MAX_ATTEMPTS"),
+                claim_ttl=settings.getfloat("FRONTIER_CLAIM_TTL"),
+            )
+        return self.frontier
 
     def render_again(self, response: Response) -> scrapy.Request | None:
         """The last rung: the same page rendered by the browser, if not tried yet.
@@ -248,17 +268,22 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         return Outcome.FAILED, f"{name}: {failure.getErrorMessage()}"[:500]
 
     async def report_outcomes(self, spider: scrapy.Spider, reason: str) -> None:
-        if self.frontier is None:
-            return
         outcomes, self.outcomes = self.outcomes, []
+        if self.frontier is None and not outcomes:
+            return
         reported = {url for url, _outcome, _error in outcomes}
-        # Claimed but never answered (the crawl was stopped, a request was dropped):
-        # back to pending without counting an attempt.
-        outcomes += [(u, Outcome.DEFERRED, reason) for u in self.claimed if u not in reported]
-        await asyncio.to_thread(self.frontier.report, outcomes)
+        if not is_distributed(self.crawler.settings):
+            # Claimed but never answered (the crawl was stopped, a request was dropped):
+            # back to pending without counting an attempt. In a distributed crawl a peer
+            # may still answer them (they are in the shared queue); if none does, the
+            # claim expires after FRONTIER_CLAIM_TTL.
+            outcomes += [(u, Outcome.DEFERRED, reason) for u in self.claimed if u not in reported]
+        # A distributed worker also reports URLs a peer claimed and it happened to fetch.
+        frontier = await self._open_frontier()
+        await asyncio.to_thread(frontier.report, outcomes)
         for _url, outcome, _error in outcomes:
             self._inc(f"frontier/{outcome.value}")
-        self.frontier.engine.dispose()
+        frontier.engine.dispose()
 
     def _inc(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
