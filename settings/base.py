@@ -149,6 +149,12 @@ PERSIST_AUTO_MIGRATE = True  # run Alembic migrations to head when the pipeline 
 PERSIST_RETRY_TIMES = 3  # retries of a failed batch before leads are tried one by one
 PERSIST_RETRY_BACKOFF = 2.0  # seconds before the first retry; doubles each time
 PERSIST_SPILL_DIR = "data/unsaved"  # JSON Lines of leads the base refused, for replay
+# Parked leads go back into the base by themselves (leadcrawler/replay.py): at the start of
+# every crawl, while it runs (once the base answers again) and when it closes.
+EXTENSIONS = {"leadcrawler.replay.ReplayExtension": 500}
+REPLAY_ENABLED = True
+REPLAY_INTERVAL = 30.0  # seconds between looks for parked leads during a crawl
+REPLAY_BATCH_SIZE = 100  # parked leads per transaction
 
 # --- Rendering: the last rung of the extraction ladder (leadcrawler/browser.py) ----------
 # Platform spiders re-request a page through Chromium (scrapy-playwright) only when

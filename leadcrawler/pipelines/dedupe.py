@@ -21,6 +21,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import NotConfigured
+from sqlalchemy.exc import SQLAlchemyError
 
 from leadcrawler.identity import is_weak, keys_for_lead, names_agree
 from leadcrawler.items import Lead
@@ -121,7 +122,14 @@ class DedupePipeline:
     async def _stored(self, item: Lead) -> str | None:
         if self.store is None or not item.identity_keys:
             return None
-        return await asyncio.to_thread(self.store.find_lead_uid, item)
+        try:
+            return await asyncio.to_thread(self.store.find_lead_uid, item)
+        except SQLAlchemyError as exc:
+            # The base is away (restarting, failing over). The lead goes on: persist
+            # resolves its identity again inside its own transaction, or parks it for replay.
+            self.stats.inc_value("leadcrawler/dedupe/base_unavailable")
+            logger.warning("Identity lookup skipped, the base is away: %s", exc.__class__.__name__)
+            return None
 
     def _remember(self, item: Lead, uid: str) -> None:
         name = item.display_name or item.legal_name
