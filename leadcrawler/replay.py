@@ -39,7 +39,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadcrawler.items import (
+from leadcrawler.domain.items import (
     Certainty,
     ContactKind,
     ContactPoint,
@@ -52,7 +52,7 @@ from leadcrawler.items import (
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from leadcrawler.scoring import Rules
+    from leadcrawler.domain.scoring import Rules
     from leadcrawler.storage.repository import LeadStore
 
 logger = logging.getLogger(__name__)
@@ -287,7 +287,7 @@ class ReplayExtension:
         settings = crawler.settings
         if not settings.getbool("REPLAY_ENABLED") or not settings.getbool("PERSIST_ENABLED"):
             raise NotConfigured("REPLAY_ENABLED or PERSIST_ENABLED is off")
-        from leadcrawler.scoring import Rules, RulesError
+        from leadcrawler.domain.scoring import Rules, RulesError
 
         rules = None
         with contextlib.suppress(RulesError):  # the persist stage already says so

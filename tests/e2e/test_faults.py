@@ -1,0 +1,173 @@
+"""Faults with real processes: the base goes away in the middle of a crawl.
+
+Each test owns a throw-away PostgreSQL cluster (tests/pgcluster.py) that it stops with an
+immediate shutdown while ``scrapy crawl kiwify`` runs, and never touches the shared server.
+What a user checks afterwards: every producer is in the base once, nothing is left parked.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from fixtureweb import FixtureWeb
+from tests.conftest import ROOT, service_missing
+from tests.support import pgcluster
+from tests.support.synthetic_web import Producer, write_producers
+
+PRODUCERS = 60
+
+
+@pytest.fixture
+def cluster() -> Iterator[pgcluster.ThrowawayPostgres]:
+    why = pgcluster.available()
+    if why:
+        service_missing(f"a throw-away PostgreSQL cluster ({why})")
+    with pgcluster.ThrowawayPostgres() as pg:
+        yield pg
+
+
+def crawl(
+    web: FixtureWeb, database_url: str, spill_dir: Path, log: Path, urls: list[str]
+) -> subprocess.Popen[bytes]:
+    urls_file = log.with_suffix(".urls")
+    urls_file.write_text("\n".join(urls), "utf-8")
+    env = {**os.environ, **web.proxy_env(), "SCRAPY_PROJECT": "test", "DATABASE_URL": database_url}
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    command = [sys.executable, "-m", "scrapy", "crawl", "kiwify", "-a", f"urls_file={urls_file}"]
+    for setting in (
+        f"PERSIST_SPILL_DIR={spill_dir}",
+        "PERSIST_BATCH_SIZE=3",
+        "PERSIST_RETRY_TIMES=1",
+        "PERSIST_RETRY_BACKOFF=0.2",
+        "REPLAY_INTERVAL=1",
+        "CONCURRENT_REQUESTS=2",  # slow enough for the outage to land mid-crawl
+        "LOG_LEVEL=INFO",
+    ):
+        command += ["-s", setting]
+    with log.open("wb") as err:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+
+
+def lead_names(database_url: str) -> Counter[str]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return Counter(conn.scalars(text("SELECT display_name FROM leads")))
+    except SQLAlchemyError:
+        return Counter()
+    finally:
+        engine.dispose()
+
+
+def wait_for_leads(database_url: str, at_least: int, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(1200):
+        if sum(lead_names(database_url).values()) >= at_least:
+            return
+        assert process.poll() is None, "the crawl ended before the outage"
+        time.sleep(0.1)
+    raise AssertionError("no leads stored in 120 s")
+
+
+def stat(log: str, key: str) -> int:
+    for line in log.splitlines():
+        if f"'{key}':" in line:
+            return int(line.rsplit(":", 1)[1].strip(" ,}"))
+    return 0
+
+
+def urls_of(producers: list[Producer]) -> list[str]:
+    return [p.checkout_url for p in producers] + [p.sales_link for p in producers]
+
+
+def assert_every_lead_once(database_url: str, producers: list[Producer]) -> None:
+    names = lead_names(database_url)
+    assert set(names) == {p.name for p in producers}
+    assert [name for name, n in names.items() if n > 1] == []
+
+
+def test_outage_mid_crawl_every_lead_stored_once_parked_leads_replayed_in_the_run(
+    tmp_path: Path, cluster: pgcluster.ThrowawayPostgres
+) -> None:
+    producers = write_producers(tmp_path / "web", PRODUCERS)
+    spill = tmp_path / "unsaved"
+    log = tmp_path / "crawl.log"
+    with FixtureWeb(tmp_path / "web") as web:
+        process = crawl(web, cluster.url, spill, log, urls_of(producers))
+        wait_for_leads(cluster.url, 6, process)
+        cluster.stop()  # an immediate shutdown: every connection drops
+        time.sleep(6)
+        assert process.poll() is None, "the crawl ended during the outage"
+        cluster.start()
+        process.wait(timeout=300)
+    text_log = log.read_text("utf-8", "replace")
+    assert process.returncode == 0, text_log[-3000:]
+
+    assert_every_lead_once(cluster.url, producers)
+    # The outage really hit both the dedupe lookup and the writes, and what was parked
+    # went back in during the same run.
+    assert stat(text_log, "leadcrawler/dedupe/base_unavailable") > 0
+    spilled = stat(text_log, "leadcrawler/persist/spilled")
+    assert spilled > 0
+    assert stat(text_log, "leadcrawler/replay/replayed") == spilled
+    assert list(spill.glob("*")) == []
+
+
+@pytest.mark.parametrize("how", ["leadcrawler replay", "next crawl"])
+def test_base_away_until_the_crawl_ends_parked_leads_go_back_later(
+    tmp_path: Path, cluster: pgcluster.ThrowawayPostgres, how: str
+) -> None:
+    producers = write_producers(tmp_path / "web", PRODUCERS + 1)
+    first, last = producers[:-1], producers[-1]
+    spill = tmp_path / "unsaved"
+    with FixtureWeb(tmp_path / "web") as web:
+        process = crawl(web, cluster.url, spill, tmp_path / "crawl.log", urls_of(first))
+        wait_for_leads(cluster.url, 6, process)
+        cluster.stop()
+        process.wait(timeout=300)
+        crawl_log = (tmp_path / "crawl.log").read_text("utf-8", "replace")
+        assert process.returncode == 0, crawl_log[-3000:]
+        assert list(spill.glob("unsaved-*.jsonl")), "nothing was parked"
+
+        if how == "leadcrawler replay":
+            # Still away: a clear error, and the parked leads stay.
+            away = replay(cluster.url, spill)
+            assert away.returncode == 1
+            assert "the base is not reachable" in away.stderr
+            assert "Traceback" not in away.stderr
+            assert list(spill.glob("unsaved-*.jsonl"))
+            cluster.start()
+            done = replay(cluster.url, spill)
+            assert done.returncode == 0, done.stderr
+            assert "Replayed" in done.stdout
+            assert_every_lead_once(cluster.url, first)
+        else:
+            cluster.start()
+            process = crawl(web, cluster.url, spill, tmp_path / "next.log", urls_of([last]))
+            process.wait(timeout=300)
+            next_log = (tmp_path / "next.log").read_text("utf-8", "replace")
+            assert process.returncode == 0, next_log[-3000:]
+            assert stat(next_log, "leadcrawler/replay/replayed") > 0
+            assert_every_lead_once(cluster.url, producers)
+    assert list(spill.glob("*")) == []
+
+
+def replay(database_url: str, spill: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "SCRAPY_PROJECT": "test"}
+    return subprocess.run(
+        [sys.executable, "-m", "leadcrawler.cli", "replay", "--spill-dir", str(spill)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
