@@ -151,7 +151,11 @@ PERSIST_RETRY_BACKOFF = 2.0  # seconds before the first retry; doubles each time
 PERSIST_SPILL_DIR = "data/unsaved"  # JSON Lines of leads the base refused, for replay
 # Parked leads go back into the base by themselves (leadcrawler/replay.py): at the start of
 # every crawl, while it runs (once the base answers again) and when it closes.
-EXTENSIONS = {"leadcrawler.replay.ReplayExtension": 500}
+EXTENSIONS = {
+    "leadcrawler.replay.ReplayExtension": 500,
+    "leadcrawler.jobdir.CrashRecovery": 0,  # JOBDIR crawls killed mid-run resume safely
+}
+CRASH_RECOVERY_ENABLED = True  # with JOBDIR: a crashed run's request queue is set aside
 REPLAY_ENABLED = True
 REPLAY_INTERVAL = 30.0  # seconds between looks for parked leads during a crawl
 REPLAY_BATCH_SIZE = 100  # parked leads per transaction

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
@@ -161,11 +162,26 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         settings = self.crawler.settings
         limit = self.limit or settings.getint("FRONTIER_DEFAULT_LIMIT")
         frontier = await self._open_frontier()
-        urls = await asyncio.to_thread(frontier.claim, self.platform_key, limit)
+        journal = self._claim_journal()
+        reclaimed: list[str] = []
+        if journal is not None and not self.claimed and journal.exists():
+            # Same JOBDIR as a run that died (kill -9, power loss): its claims are ours.
+            before = journal.read_text("utf-8").split()
+            reclaimed = await asyncio.to_thread(frontier.reclaim, before)
+            self._inc("frontier/reclaimed", len(reclaimed))
+            logger.info("Took back %d URL(s) the interrupted run had claimed", len(reclaimed))
+        urls = reclaimed + await asyncio.to_thread(frontier.claim, self.platform_key, limit)
+        if journal is not None:
+            await asyncio.to_thread(_append_lines, journal, urls)
         self.claimed += urls
         self._inc("frontier/claimed", len(urls))
         logger.info("Took %d pending %s URL(s) from the frontier", len(urls), self.platform.name)
         return urls
+
+    def _claim_journal(self) -> Path | None:
+        """With JOBDIR, the URLs this job claimed, written before they are crawled."""
+        jobdir = self.crawler.settings.get("JOBDIR")
+        return Path(jobdir) / f"{self.name}-frontier-claims.txt" if jobdir else None
 
     async def _open_frontier(self) -> FrontierStore:
         if self.frontier is None:
@@ -284,10 +300,21 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         for _url, outcome, _error in outcomes:
             self._inc(f"frontier/{outcome.value}")
         frontier.engine.dispose()
+        journal = self._claim_journal()
+        if journal is not None:
+            journal.unlink(missing_ok=True)  # every claim has its outcome now
 
     def _inc(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"{self.platform_key}/{key}", count)
+
+
+def _append_lines(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.writelines(line + "\n" for line in lines)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 class StatePageSpider(PlatformSpider):

@@ -16,10 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from fixtureweb import FixtureWeb
+from leadcrawler.domain.items import DiscoveredUrl
+from leadcrawler.storage.frontier import FrontierStore
+from leadcrawler.storage.models import FrontierUrl
+from leadcrawler.storage.store import open_store
 from tests.conftest import ROOT, service_missing
 from tests.support import pgcluster
 from tests.support.synthetic_web import Producer, write_producers
@@ -37,13 +41,20 @@ def cluster() -> Iterator[pgcluster.ThrowawayPostgres]:
 
 
 def crawl(
-    web: FixtureWeb, database_url: str, spill_dir: Path, log: Path, urls: list[str]
+    web: FixtureWeb,
+    database_url: str,
+    spill_dir: Path,
+    log: Path,
+    urls: list[str] | None,
+    *args: str,
 ) -> subprocess.Popen[bytes]:
-    urls_file = log.with_suffix(".urls")
-    urls_file.write_text("\n".join(urls), "utf-8")
     env = {**os.environ, **web.proxy_env(), "SCRAPY_PROJECT": "test", "DATABASE_URL": database_url}
     env.pop("SCRAPY_SETTINGS_MODULE", None)
-    command = [sys.executable, "-m", "scrapy", "crawl", "kiwify", "-a", f"urls_file={urls_file}"]
+    command = [sys.executable, "-m", "scrapy", "crawl", "kiwify", *args]
+    if urls is not None:
+        urls_file = log.with_suffix(".urls")
+        urls_file.write_text("\n".join(urls), "utf-8")
+        command += ["-a", f"urls_file={urls_file}"]
     for setting in (
         f"PERSIST_SPILL_DIR={spill_dir}",
         "PERSIST_BATCH_SIZE=3",
@@ -171,3 +182,40 @@ def replay(database_url: str, spill: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
+
+
+def test_kill_9_then_the_same_command_frontier_and_base_as_if_never_stopped(
+    tmp_path: Path, pg_url: str
+) -> None:
+    producers = write_producers(tmp_path / "web", PRODUCERS)
+    store = open_store(pg_url)
+    FrontierStore(store.engine).add(
+        [
+            DiscoveredUrl(platform="kiwify", url=u, discovered_by="wayback")
+            for u in urls_of(producers)
+        ]
+    )
+    same_command = ("-a", "limit=500", "-s", f"JOBDIR={tmp_path / 'job'}")
+    spill = tmp_path / "unsaved"
+    with FixtureWeb(tmp_path / "web") as web:
+        process = crawl(web, pg_url, spill, tmp_path / "first.log", None, *same_command)
+        wait_for_leads(pg_url, 6, process)
+        process.kill()  # SIGKILL: no shutdown, nothing flushed, nothing reported
+        process.wait(timeout=30)
+        with store.sessions() as session:
+            assert session.scalar(select(func.count()).where(FrontierUrl.status == "pending")) > 0
+        again = crawl(web, pg_url, spill, tmp_path / "again.log", None, *same_command)
+        again.wait(timeout=300)
+    log = (tmp_path / "again.log").read_text("utf-8", "replace")
+    assert again.returncode == 0, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]
+    assert stat(log, "kiwify/frontier/reclaimed") > 0
+    # The frontier: every URL done (none left claimed-and-forgotten for FRONTIER_CLAIM_TTL).
+    assert FrontierStore(store.engine).counts("kiwify") == {"done": 2 * PRODUCERS}
+    # The base: every producer once, with its checkout and its site's contact.
+    assert_every_lead_once(pg_url, producers)
+    rows = {row["name"]: row for row in store.iter_leads()}
+    store.engine.dispose()
+    for p in producers:
+        assert p.email in {c["value"] for c in rows[p.name]["contacts"]}, p.name
+        assert p.checkout_url in {o["checkout_url"] for o in rows[p.name]["offers"]}
