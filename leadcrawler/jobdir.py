@@ -41,8 +41,10 @@ class CrashRecovery:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        if not settings.getbool("CRASH_RECOVERY_ENABLED") or not settings.get("JOBDIR"):
-            raise NotConfigured("no JOBDIR, or CRASH_RECOVERY_ENABLED is off")
+        if not settings.get("JOBDIR"):
+            raise NotConfigured  # nothing to recover: quietly off
+        if not settings.getbool("CRASH_RECOVERY_ENABLED"):
+            raise NotConfigured("CRASH_RECOVERY_ENABLED is off")
         extension = cls(Path(settings["JOBDIR"]))
         extension.prepare()  # now: the scheduler opens the queue files after extensions load
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)

@@ -49,7 +49,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, NoReturn
-from urllib.parse import ParseResult
+from urllib.parse import ParseResult, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 from protego import Protego
@@ -965,3 +965,36 @@ class CircuitBreakerMiddleware:
             self.stats.inc_value("leadcrawler/circuit_breaker/closed")
             logger.info("Circuit for %s closed: it answers again", domain)
         del self._circuits[domain]
+
+
+# -- redirects get their own host's download slot -------------------------------------------
+
+
+class RedirectSlotMiddleware:
+    """A redirected request is downloaded in its new host's slot, not the redirecting one's.
+
+    Scrapy records the slot a request went through in ``meta["download_slot"]`` and a
+    redirect copies the meta, so the page a short link leads to would be throttled, paused
+    (a 503/429 there) and counted in the short link's host's slot. The slot Scrapy assigned
+    (the previous hop's host) is dropped; a slot the spider chose itself is kept.
+
+    Setting: ``REDIRECT_SLOT_ENABLED``.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("REDIRECT_SLOT_ENABLED"):
+            raise NotConfigured("REDIRECT_SLOT_ENABLED is off")
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        redirects = request.meta.get("redirect_urls")
+        slot = request.meta.get("download_slot")
+        if not redirects or slot is None:
+            return
+        previous_host = urlsplit(redirects[-1]).hostname or ""
+        if slot == previous_host and urlparse_cached(request).hostname != previous_host:
+            del request.meta["download_slot"]

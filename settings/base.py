@@ -68,11 +68,15 @@ LOG_FORMATTER = "leadcrawler.logformatter.MaskingLogFormatter"
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's robots.txt middleware allows everything when robots.txt fails; ours follows RFC 9309.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    # A redirect target is throttled and paused in its own host's slot (see the class).
+    "leadcrawler.middlewares.RedirectSlotMiddleware": 50,
     "leadcrawler.middlewares.SSRFGuardMiddleware": 60,
     "leadcrawler.middlewares.RobotsTxtMiddleware": 100,
     "leadcrawler.middlewares.RetryAfterMiddleware": 560,
     "leadcrawler.middlewares.CircuitBreakerMiddleware": 570,
 }
+
+REDIRECT_SLOT_ENABLED = True  # a redirected request uses its new host's download slot
 
 # SSRF guard: only public http(s) hosts, on every redirect hop. Hostnames are resolved unless a
 # proxy does it (then only literal IPs and special names are checked).
