@@ -7,7 +7,9 @@ What a user checks afterwards: every producer is in the base once, nothing is le
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -24,7 +26,7 @@ from leadcrawler.domain.items import DiscoveredUrl
 from leadcrawler.storage.frontier import FrontierStore
 from leadcrawler.storage.models import FrontierUrl
 from leadcrawler.storage.store import open_store
-from tests.conftest import ROOT, service_missing
+from tests.conftest import FIXTURES, ROOT, service_missing
 from tests.support import pgcluster
 from tests.support.synthetic_web import Producer, write_producers
 
@@ -219,3 +221,76 @@ def test_kill_9_then_the_same_command_frontier_and_base_as_if_never_stopped(
     for p in producers:
         assert p.email in {c["value"] for c in rows[p.name]["contacts"]}, p.name
         assert p.checkout_url in {o["checkout_url"] for o in rows[p.name]["offers"]}
+
+
+BAD_SITES = {
+    # sales link id -> (where it redirects, the host's _routes.json)
+    "s900001": ("https://www.servidormorto.com.br/", {"*": {"close": True}}),
+    "s900002": (
+        "https://www.muitoocupado.com.br/",
+        {"*": {"status": 429, "headers": {"Retry-After": "1"}}},
+    ),
+    "s900003": ("https://www.gotejando.com.br/", {"/": {"trickle": 1, "body": "<html>" * 40}}),
+    "s900004": (
+        "https://www.bomba.com.br/",
+        {
+            "/": {
+                "file": "bomb.gz",
+                "headers": {"Content-Encoding": "gzip", "Content-Type": "text/html"},
+            }
+        },
+    ),
+    "s900005": ("http://127.0.0.1:9/admin", None),  # into the crawler's own network
+}
+
+
+def test_sources_misbehaving_together_bounded_time_every_healthy_lead(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    web_root = tmp_path / "web"
+    producers = write_producers(web_root, 20)
+    routes_file = web_root / "kiwify.app" / "_routes.json"
+    routes = json.loads(routes_file.read_text("utf-8"))
+    bad_links = []
+    for link, (target, host_routes) in BAD_SITES.items():
+        routes[f"/{link}"] = {"status": 301, "headers": {"Location": target}}
+        bad_links.append(f"https://kiwify.app/{link}")
+        if host_routes is not None:
+            host_dir = web_root / target.split("/")[2]
+            host_dir.mkdir()
+            (host_dir / "_routes.json").write_text(json.dumps(host_routes), "utf-8")
+            if host_dir.name == "www.bomba.com.br":
+                shutil.copy(FIXTURES / "resilience" / "bomb.example" / "bomb.gz", host_dir)
+    routes_file.write_text(json.dumps(routes), "utf-8")
+    urls = bad_links + urls_of(producers)
+    started = time.monotonic()
+    with FixtureWeb(web_root) as web:
+        process = crawl(
+            web,
+            sqlite_url,
+            tmp_path / "unsaved",
+            tmp_path / "crawl.log",
+            urls,
+            "-s",
+            "DOWNLOAD_TIMEOUT=4",
+            "-s",
+            "CONCURRENT_REQUESTS=16",
+        )
+        process.wait(timeout=240)
+    elapsed = time.monotonic() - started
+    log = (tmp_path / "crawl.log").read_text("utf-8", "replace")
+    assert process.returncode == 0, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]
+    # Bounded: the trickle is cut by DOWNLOAD_TIMEOUT (4 s x 2 attempts), 429s by the retry
+    # limit, the dead host by its errors; nothing waits for the slowest source's pace.
+    assert elapsed < 150, elapsed
+    assert stat(log, "leadcrawler/ssrf/blocked/loopback") == 1  # the private redirect
+    assert stat(log, "kiwify/page/error/DownloadTimeoutError") == 1  # the trickle
+    assert stat(log, "kiwify/page/error/IgnoreRequest") == 1  # the bomb, over DOWNLOAD_MAXSIZE
+    assert stat(log, "leadcrawler/retry_after/header/seconds") >= 1  # the 429's Retry-After
+    # Every healthy producer is there, with the contact their own site shows.
+    store = open_store(sqlite_url)
+    rows = {row["name"]: row for row in store.iter_leads()}
+    store.engine.dispose()
+    for p in producers:
+        assert p.email in {c["value"] for c in rows[p.name]["contacts"]}, p.name
