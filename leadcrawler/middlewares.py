@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, NoReturn
 from urllib.parse import ParseResult, urlsplit
-from urllib.request import getproxies, proxy_bypass
+from urllib.request import getproxies, proxy_bypass_environment  # type: ignore[attr-defined]
 
 from protego import Protego
 from scrapy import Request, signals
@@ -343,7 +343,11 @@ class SSRFGuardMiddleware:
     def _proxied(self, request: Request, parsed: ParseResult) -> bool:
         if "proxy" in request.meta:
             return request.meta["proxy"] is not None
-        return parsed.scheme in self.proxies and not proxy_bypass(parsed.hostname or "")
+        # The proxy settings read once at start (as Scrapy's HttpProxyMiddleware does), not
+        # urllib's proxy_bypass(), which re-reads the whole environment on every request.
+        return parsed.scheme in self.proxies and not proxy_bypass_environment(
+            parsed.hostname or "", self.proxies
+        )
 
     async def _addresses(self, host: str, port: int) -> list[IPAddress]:
         now = self._clock()
