@@ -14,7 +14,7 @@ The persist stage appends a lead the base refused (after its retries) to a JSON 
 * ``leadcrawler replay`` (see ``cli.py``): for a base that stayed away until the crawl ended.
 
 Settings: ``REPLAY_ENABLED``, ``REPLAY_INTERVAL``, ``REPLAY_BATCH_SIZE``, and the persist
-stage's ``PERSIST_SPILL_DIR``, ``DATABASE_URL``, ``PERSIST_AUTO_MIGRATE``.
+stage's ``PERSIST_SPILL_DIR``, ``DATABASE_URL``, ``DATABASE_AUTO_MIGRATE``.
 """
 
 from __future__ import annotations
@@ -259,7 +259,7 @@ class ReplayConfig:
         config = cls(
             spill_dir=Path(settings.get("PERSIST_SPILL_DIR") or "data/unsaved"),
             database_url=settings.get("DATABASE_URL") or "",
-            auto_migrate=settings.getbool("PERSIST_AUTO_MIGRATE"),
+            auto_migrate=settings.getbool("DATABASE_AUTO_MIGRATE"),
             interval=settings.getfloat("REPLAY_INTERVAL"),
             batch_size=settings.getint("REPLAY_BATCH_SIZE"),
             name_similarity=settings.getint("DEDUPE_NAME_SIMILARITY"),
