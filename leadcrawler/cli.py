@@ -6,6 +6,7 @@
   leadcrawler dedupe     re-link the whole base after identity rules change (--rebuild)
   leadcrawler enrich     retry the enrichment steps that failed (--retry-failed)
   leadcrawler migrate    bring the base's schema up to date
+  leadcrawler replay     store the leads parked while the base was away
   leadcrawler rescore    re-score every lead after editing settings/qualification.toml
   leadcrawler report     recent runs per source: a table, or charts in one HTML file (--html)
 
@@ -364,6 +365,71 @@ def cmd_migrate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace, out: TextIO) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from leadcrawler.replay import SpillReplayer, unclaim
+
+    settings = project_settings(args.database_url)
+    spill_dir = Path(args.spill_dir or settings["PERSIST_SPILL_DIR"])
+    replayer = SpillReplayer(spill_dir, settings.getint("REPLAY_BATCH_SIZE"))
+    if not replayer.pending():
+        print(f"No parked leads in {spill_dir}", file=out)
+        return 0
+    try:
+        store = open_store(
+            settings["DATABASE_URL"],
+            settings.getbool("DATABASE_AUTO_MIGRATE"),
+            settings.getint("DEDUPE_NAME_SIMILARITY"),
+        )
+    except SQLAlchemyError as exc:
+        print(
+            f"error: the base is not reachable ({exc.__class__.__name__}); "
+            "the parked leads stay where they are",
+            file=sys.stderr,
+        )
+        return 1
+    rules = None
+    try:
+        rules = Rules.for_crawl(settings)
+    except RulesError as exc:
+        print(f"warning: replayed leads are not re-scored: {exc}", file=sys.stderr)
+    claimed = replayer.claim()
+    try:
+        run_id = store.start_run("replay", {"spill_dir": str(spill_dir)})
+        result = replayer.replay(store, claimed, rules, run_id)
+        store.finish_run(
+            run_id,
+            "finished" if not result.left else "base_unavailable",
+            {
+                "leadcrawler/replay/replayed": result.replayed,
+                "leadcrawler/replay/left": result.left,
+            },
+        )
+    except SQLAlchemyError as exc:
+        for path in claimed:
+            if path.exists():
+                unclaim(path)
+        print(
+            f"error: the base failed ({exc.__class__.__name__}); "
+            "the parked leads stay where they are",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        store.engine.dispose()
+    print(
+        f"Replayed {result.replayed} parked lead(s) from {result.files} file(s) in {spill_dir}",
+        file=out,
+    )
+    if result.rejected:
+        print(f"{result.rejected} line(s) were not leads: kept as rejected-*.jsonl", file=out)
+    if result.left:
+        print(f"error: {result.left} lead(s) still parked: the base failed again", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_rescore(args: argparse.Namespace, out: TextIO) -> int:
     settings = project_settings(args.database_url)
     rules_file = args.rules or settings["QUALIFY_RULES_FILE"]
@@ -497,6 +563,9 @@ def build_parser() -> argparse.ArgumentParser:
     dedupe.add_argument("--rebuild", action="store_true", help="recompute keys and merge")
     dedupe.set_defaults(func=cmd_dedupe)
     add("migrate", "Bring the base's schema up to date").set_defaults(func=cmd_migrate)
+    replay = add("replay", "Store the leads parked while the base was away (PERSIST_SPILL_DIR)")
+    replay.add_argument("--spill-dir", help="where they are (default: PERSIST_SPILL_DIR)")
+    replay.set_defaults(func=cmd_replay)
     rescore = add("rescore", "Re-score every lead with the qualification rules")
     rescore.add_argument("--rules", help="rules file (default: QUALIFY_RULES_FILE)")
     rescore.set_defaults(func=cmd_rescore)

@@ -49,8 +49,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal, NoReturn
-from urllib.parse import ParseResult
-from urllib.request import getproxies, proxy_bypass
+from urllib.parse import ParseResult, urlsplit
+from urllib.request import getproxies, proxy_bypass_environment  # type: ignore[attr-defined]
 
 from protego import Protego
 from scrapy import Request, signals
@@ -369,7 +369,11 @@ class SSRFGuardMiddleware:
     def _proxied(self, request: Request, parsed: ParseResult) -> bool:
         if "proxy" in request.meta:
             return request.meta["proxy"] is not None
-        return parsed.scheme in self.proxies and not proxy_bypass(parsed.hostname or "")
+        # The proxy settings read once at start (as Scrapy's HttpProxyMiddleware does), not
+        # urllib's proxy_bypass(), which re-reads the whole environment on every request.
+        return parsed.scheme in self.proxies and not proxy_bypass_environment(
+            parsed.hostname or "", self.proxies
+        )
 
     async def _addresses(self, host: str, port: int) -> list[IPAddress]:
         now = self._clock()
@@ -1018,3 +1022,36 @@ class CircuitBreakerMiddleware:
             self.stats.inc_value("leadcrawler/circuit_breaker/closed")
             logger.info("Circuit for %s closed: it answers again", domain)
         del self._circuits[domain]
+
+
+# -- redirects get their own host's download slot -------------------------------------------
+
+
+class RedirectSlotMiddleware:
+    """A redirected request is downloaded in its new host's slot, not the redirecting one's.
+
+    Scrapy records the slot a request went through in ``meta["download_slot"]`` and a
+    redirect copies the meta, so the page a short link leads to would be throttled, paused
+    (a 503/429 there) and counted in the short link's host's slot. The slot Scrapy assigned
+    (the previous hop's host) is dropped; a slot the spider chose itself is kept.
+
+    Setting: ``REDIRECT_SLOT_ENABLED``.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("REDIRECT_SLOT_ENABLED"):
+            raise NotConfigured("REDIRECT_SLOT_ENABLED is off")
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        redirects = request.meta.get("redirect_urls")
+        slot = request.meta.get("download_slot")
+        if not redirects or slot is None:
+            return
+        previous_host = urlsplit(redirects[-1]).hostname or ""
+        if slot == previous_host and urlparse_cached(request).hostname != previous_host:
+            del request.meta["download_slot"]

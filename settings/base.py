@@ -76,11 +76,15 @@ LOG_FORMATTER = "leadcrawler.logformatter.MaskingLogFormatter"
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's robots.txt middleware allows everything when robots.txt fails; ours follows RFC 9309.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    # A redirect target is throttled and paused in its own host's slot (see the class).
+    "leadcrawler.middlewares.RedirectSlotMiddleware": 50,
     "leadcrawler.middlewares.SSRFGuardMiddleware": 60,
     "leadcrawler.middlewares.RobotsTxtMiddleware": 100,
     "leadcrawler.middlewares.RetryAfterMiddleware": 560,
     "leadcrawler.middlewares.CircuitBreakerMiddleware": 570,
 }
+
+REDIRECT_SLOT_ENABLED = True  # a redirected request uses its new host's download slot
 
 # SSRF guard: only public http(s) hosts, on every redirect hop. Hostnames are resolved unless a
 # proxy does it (then only literal IPs and special names are checked).
@@ -111,6 +115,8 @@ CIRCUIT_BREAKER_COOLDOWN = 120.0  # seconds an open domain rests before one prob
 EXTENSIONS = {
     "leadcrawler.extensions.StorageExtension": 0,
     "leadcrawler.extensions.EnricherExtension": 0,
+    "leadcrawler.jobdir.CrashRecovery": 0,  # JOBDIR crawls killed mid-run resume safely
+    "leadcrawler.replay.ReplayExtension": 500,  # parked leads go back into the base
     # Per-run metrics and alerts at spider close (leadcrawler/monitors, MONITOR_ENABLED).
     "leadcrawler.monitors.extension.RunMonitor": 500,
 }
@@ -172,6 +178,13 @@ PERSIST_BATCH_SIZE = 100  # leads per transaction
 PERSIST_RETRY_TIMES = 3  # retries of a failed batch before leads are tried one by one
 PERSIST_RETRY_BACKOFF = 2.0  # seconds before the first retry; doubles each time
 PERSIST_SPILL_DIR = "data/unsaved"  # JSON Lines of leads the base refused, for replay
+# Parked leads go back into the base by themselves (leadcrawler/replay.py): at the start of
+# every crawl, while it runs (once the base answers again) and when it closes.
+# (ReplayExtension and CrashRecovery are in EXTENSIONS above.)
+CRASH_RECOVERY_ENABLED = True  # with JOBDIR: a crashed run's request queue is set aside
+REPLAY_ENABLED = True
+REPLAY_INTERVAL = 30.0  # seconds between looks for parked leads during a crawl
+REPLAY_BATCH_SIZE = 100  # parked leads per transaction
 
 # --- Monitoring: per-run metrics and alerts (leadcrawler/monitors) ------------------------
 MONITOR_ENABLED = True  # store each run's metrics in the base and check them at the end
@@ -267,3 +280,14 @@ FRONTIER_BATCH_SIZE = 200  # discovered URLs per transaction
 FRONTIER_MAX_ATTEMPTS = 3  # failed tries before a URL is given up ("failed")
 FRONTIER_CLAIM_TTL = 3600  # seconds a claimed URL is not handed to another run
 FRONTIER_DEFAULT_LIMIT = 500  # URLs a platform spider takes per run without -a limit
+
+# --- Distributed crawling: several processes share one Redis queue (leadcrawler/distributed.py)
+# Off by default: one process per crawl needs no Redis. On, every `scrapy crawl <spider>` with
+# the same REDIS_URL and DISTRIBUTED_KEY_PREFIX shares one request queue and one dupefilter
+# (scrapy-redis); all of them write to the one DATABASE_URL (use PostgreSQL).
+ADDONS = {"leadcrawler.distributed.DistributedCrawling": 0}
+DISTRIBUTED_ENABLED = False
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")  # scrapy-redis' own setting
+DISTRIBUTED_KEY_PREFIX = "leadcrawler"  # Redis keys: <prefix>:<spider>:requests|dupefilter|workers
+DISTRIBUTED_IDLE_CLOSE = 30.0  # seconds the shared queue must stay empty before a process closes
+DISTRIBUTED_WORKER_TTL = 60.0  # seconds without a heartbeat before a worker counts as gone

@@ -17,14 +17,19 @@ in-transaction resolution uses: one identity rule book).
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from leadcrawler.domain.identity import DEFAULT_NAME_SIMILARITY, is_weak, keys_for_lead, names_agree
 from leadcrawler.domain.items import Lead
 from leadcrawler.enricher.config import ConfigError, Settings, Stats
 from leadcrawler.storage.repository import LeadStore
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +93,14 @@ class Deduper:
     async def _stored(self, lead: Lead) -> str | None:
         if self.store is None or not lead.identity_keys:
             return None
-        return await asyncio.to_thread(self.store.find_lead_uid, lead)
+        try:
+            return await asyncio.to_thread(self.store.find_lead_uid, lead)
+        except SQLAlchemyError as exc:
+            # The base is away (restarting, failing over). The lead goes on: persist
+            # resolves its identity again inside its own transaction, or parks it for replay.
+            self.stats.inc_value("leadcrawler/dedupe/base_unavailable")
+            logger.warning("Identity lookup skipped, the base is away: %s", exc.__class__.__name__)
+            return None
 
     def _remember(self, lead: Lead, uid: str) -> None:
         name = lead.display_name or lead.legal_name

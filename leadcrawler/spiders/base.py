@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+import os
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
@@ -38,6 +39,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from leadcrawler.browser import render_settings
+from leadcrawler.distributed import is_distributed
 from leadcrawler.domain.items import Lead, Offer, Sighting
 from leadcrawler.domain.platforms import (
     Platform,
@@ -133,6 +135,7 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         self.frontier: FrontierStore | None = None
         self.claimed: list[str] = []
         self.outcomes: list[tuple[str, Outcome, str | None]] = []
+        self.seen_inputs: set[str] = set()
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -160,7 +163,19 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         urls = self.input_urls or await self._claim_from_frontier()
-        seen: set[str] = set()
+        for request in self._requests_for(urls):
+            yield request
+
+    async def more_requests(self) -> list[scrapy.Request]:
+        """More work for a distributed crawl whose shared queue ran dry (see distributed.py).
+
+        Frontier mode only: the next pending URLs (those discovery added meanwhile).
+        """
+        if not self.uses_frontier:
+            return []
+        return list(self._requests_for(await self._claim_from_frontier()))
+
+    def _requests_for(self, urls: Iterable[str]) -> Iterator[scrapy.Request]:
         for url in urls:
             if self.platform.product_id(url) is None:
                 self._inc("input/not_a_product_page")
@@ -169,10 +184,10 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
                     self.outcomes.append((url, Outcome.GONE, "not a product page"))
                 continue
             canonical = canonical_platform_url(url)
-            if canonical in seen:
+            if canonical in self.seen_inputs:
                 self._inc("input/duplicate")
                 continue
-            seen.add(canonical)
+            self.seen_inputs.add(canonical)
             meta = {FRONTIER_META: url} if self.uses_frontier else {}
             # A claimed URL must come back with an outcome: a short link redirecting to a
             # checkout also claimed would otherwise be dropped silently by the dupefilter.
@@ -187,16 +202,37 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
     async def _claim_from_frontier(self) -> list[str]:
         settings = self.crawler.settings
         limit = self.limit or settings.getint("FRONTIER_DEFAULT_LIMIT")
-        base = await StorageExtension.of(self.crawler).base()
-        self.frontier = base.frontier(
-            max_attempts=settings.getint("FRONTIER_MAX_ATTEMPTS"),
-            claim_ttl=settings.getfloat("FRONTIER_CLAIM_TTL"),
-        )
-        urls = await asyncio.to_thread(self.frontier.claim, self.platform_key, limit)
-        self.claimed = urls
+        frontier = await self._open_frontier()
+        journal = self._claim_journal()
+        reclaimed: list[str] = []
+        if journal is not None and not self.claimed and journal.exists():
+            # Same JOBDIR as a run that died (kill -9, power loss): its claims are ours.
+            before = journal.read_text("utf-8").split()
+            reclaimed = await asyncio.to_thread(frontier.reclaim, before)
+            self._inc("frontier/reclaimed", len(reclaimed))
+            logger.info("Took back %d URL(s) the interrupted run had claimed", len(reclaimed))
+        urls = reclaimed + await asyncio.to_thread(frontier.claim, self.platform_key, limit)
+        if journal is not None:
+            await asyncio.to_thread(_append_lines, journal, urls)
+        self.claimed += urls
         self._inc("frontier/claimed", len(urls))
         logger.info("Took %d pending %s URL(s) from the frontier", len(urls), self.platform.name)
         return urls
+
+    def _claim_journal(self) -> Path | None:
+        """With JOBDIR, the URLs this job claimed, written before they are crawled."""
+        jobdir = self.crawler.settings.get("JOBDIR")
+        return Path(jobdir) / f"{self.name}-frontier-claims.txt" if jobdir else None
+
+    async def _open_frontier(self) -> FrontierStore:
+        if self.frontier is None:
+            settings = self.crawler.settings
+            base = await StorageExtension.of(self.crawler).base()
+            self.frontier = base.frontier(
+                max_attempts=settings.getint("FRONTIER_MAX_ATTEMPTS"),
+                claim_ttl=settings.getfloat("FRONTIER_CLAIM_TTL"),
+            )
+        return self.frontier
 
     def render_again(self, response: Response) -> scrapy.Request | None:
         """The last rung: the same page rendered by the browser, if not tried yet.
@@ -308,25 +344,41 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         return Outcome.FAILED, f"{name}: {failure.getErrorMessage()}"[:500]
 
     async def report_outcomes(self, spider: scrapy.Spider, reason: str) -> None:
-        if self.frontier is None:
-            return
         answered, self.outcomes = self.outcomes, []
+        if self.frontier is None and not answered:
+            return
         outcomes: list[tuple[str, Outcome, str | None]] = []
         reported: set[str] = set()
         for url, outcome, error in answered:
             if url not in reported:  # a rendered re-request reports the same URL again
                 reported.add(url)
                 outcomes.append((url, outcome, error))
-        # Claimed but never answered (the crawl was stopped, a request was dropped):
-        # back to pending without counting an attempt.
-        outcomes += [(u, Outcome.DEFERRED, reason) for u in self.claimed if u not in reported]
-        await asyncio.to_thread(self.frontier.report, outcomes)
+        if not is_distributed(self.crawler.settings):
+            # Claimed but never answered (the crawl was stopped, a request was dropped):
+            # back to pending without counting an attempt. In a distributed crawl a peer
+            # may still answer them (they are in the shared queue); if none does, the
+            # claim expires after FRONTIER_CLAIM_TTL.
+            outcomes += [(u, Outcome.DEFERRED, reason) for u in self.claimed if u not in reported]
+        # A distributed worker also reports URLs a peer claimed and it happened to fetch.
+        frontier = await self._open_frontier()
+        await asyncio.to_thread(frontier.report, outcomes)
         for _url, outcome, _error in outcomes:
             self._inc(f"frontier/{outcome.value}")
+        journal = self._claim_journal()
+        if journal is not None:
+            journal.unlink(missing_ok=True)  # every claim has its outcome now
 
     def _inc(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"{self.platform_key}/{key}", count)
+
+
+def _append_lines(path: Path, lines: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.writelines(line + "\n" for line in lines)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 class StatePageSpider(PlatformSpider):

@@ -88,6 +88,27 @@ class FrontierStore:
                 row.last_attempt_at = now
             return [row.url for row in rows]
 
+    def reclaim(self, urls: Sequence[str], now: datetime | None = None) -> list[str]:
+        """Claim again URLs a run claimed before it died (its job journal lists them).
+
+        Those still pending are stamped and returned, whatever their claim's age; URLs whose
+        outcome was recorded (done, gone, failed) are not.
+        """
+        if not urls:
+            return []
+        now = now or utcnow()
+        with self.sessions.begin() as session:
+            rows = list(
+                session.scalars(
+                    select(FrontierUrl).where(
+                        FrontierUrl.url.in_(list(urls)), FrontierUrl.status == "pending"
+                    )
+                )
+            )
+            for row in rows:
+                row.last_attempt_at = now
+            return [row.url for row in rows]
+
     def report(self, outcomes: Sequence[tuple[str, Outcome, str | None]]) -> None:
         """Record what happened to claimed URLs: ``(url, outcome, error or None)``."""
         with self.writes.begin() as session:

@@ -15,6 +15,7 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
+from urllib.request import getproxies
 
 import pytest
 from scrapy import Request
@@ -284,8 +285,10 @@ def test_proxy_from_meta_and_no_proxy_environment(monkeypatch: pytest.MonkeyPatc
     request = Request("http://shop.example.com/", meta={"proxy": "http://proxy.internal:3128"})
     assert run(middleware.process_request(request)) is None
     assert resolver.asked == []
+    # The environment is read once, when the crawl starts (getproxies() puts no_proxy in "no").
     monkeypatch.setenv("no_proxy", "direct.example.com")
-    middleware.proxies = {"http": "http://127.0.0.1:3128"}
+    middleware.proxies = getproxies()
+    middleware.proxies["http"] = "http://127.0.0.1:3128"
     with pytest.raises(CannotResolveHostError):  # bypasses the proxy, so it is resolved here
         run(middleware.process_request(Request("http://direct.example.com/")))
     assert resolver.asked == ["direct.example.com"]

@@ -34,6 +34,7 @@ Misbehaving servers, for resilience tests:
 * ``"by_query": [{"match": {"pageno": "2"}, "file": "p2.json"}, ...]`` answers with the
   first entry whose ``match`` parameters all appear in the request's query string (a
   search engine's result pages), else with the rest of the route;
+* ``"trickle": 1`` sends the body one byte per second (a server that never quite finishes);
 * the route key ``"*"`` answers every path of the host that has no route of its own,
   files and ``/robots.txt`` included.
 
@@ -134,6 +135,7 @@ class _Answer:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     close: bool = False
+    trickle: float = 0.0  # bytes per second; 0 sends the body at once
 
 
 class _RouteError(ValueError):
@@ -372,7 +374,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         if not head and answer.status not in _NO_BODY_STATUSES:
-            self.wfile.write(answer.body)
+            if answer.trickle <= 0:
+                self.wfile.write(answer.body)
+                return
+            for index in range(len(answer.body)):  # a server that never quite finishes
+                self.wfile.write(answer.body[index : index + 1])
+                self.wfile.flush()
+                time.sleep(1 / answer.trickle)
 
 
 class FixtureWeb:
@@ -583,7 +591,11 @@ class FixtureWeb:
             body = str(route["body"]).encode()
         if path == "/robots.txt":
             headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-        return _Answer(status, body, headers, delay)
+        try:
+            trickle = max(float(route.get("trickle", 0)), 0.0)
+        except (TypeError, ValueError) as exc:
+            raise _RouteError(f"{where}: trickle must be bytes per second") from exc
+        return _Answer(status, body, headers, delay, trickle=trickle)
 
     def _sequence_step(self, host: str, path: str, route: dict[str, Any], where: str) -> Any:
         """The entry of a ``"sequence"`` route for this request, counted per host and path."""

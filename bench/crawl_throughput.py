@@ -1,0 +1,206 @@
+"""Crawl throughput: the full project against a bare Scrapy spider, side by side in one run.
+
+    .venv/bin/python bench/crawl_throughput.py --producers 1000
+    .venv/bin/python bench/crawl_throughput.py --producers 1000 --profile bench/profile-1k
+
+N synthetic producers (tests/support/synthetic_web.py: a checkout, and a sales link that
+redirects to a two-page site with the contact page) are served by the fixture web. Both
+crawls go through it as a forward proxy; politeness is off (no AutoThrottle, no delays, no
+per-source slots), concurrency 16. The project runs every stage, on a fresh PostgreSQL
+database, with MX checks against a local dnsmasq that knows every producer's domain. The
+bare spider (bench/bare_spider.py) fetches the same pages and yields nothing.
+
+Reported per crawl: responses, the crawl's own elapsed time (Scrapy's stats, start-up
+excluded), responses/s, and peak RSS (``/usr/bin/time``). For the project also the MX
+queries dnsmasq saw per distinct e-mail domain. With ``--profile DIR``, the project crawl
+runs under py-spy (threads included) and the top frames by own time are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from fixtureweb import FixtureWeb  # noqa: E402
+from tests.support.dnsserver import running_dnsmasq  # noqa: E402
+from tests.support.synthetic_web import write_producers  # noqa: E402
+
+POLITENESS_OFF = [
+    "AUTOTHROTTLE_ENABLED=False",
+    "DOWNLOAD_DELAY=0",
+    "DOWNLOAD_SLOTS={}",
+    "CONCURRENT_REQUESTS=16",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+    "LOG_LEVEL=INFO",
+]
+
+
+def stat(log: str, key: str) -> float:
+    match = re.search(rf"'{re.escape(key)}': ([0-9.]+)", log)
+    return float(match.group(1)) if match else 0.0
+
+
+def run(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> dict[str, float]:
+    rss_file = log.with_suffix(".rss")
+    timed = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *command]
+    with log.open("wb") as err:
+        subprocess.run(timed, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err, check=True)
+    text_log = log.read_text("utf-8", "replace")
+    responses = stat(text_log, "downloader/response_count")
+    elapsed = stat(text_log, "elapsed_time_seconds")
+    return {
+        "responses": responses,
+        "elapsed": elapsed,
+        "rate": responses / elapsed if elapsed else 0.0,
+        "rss_mib": int(rss_file.read_text().split()[-1]) / 1024,
+        "items": stat(text_log, "item_scraped_count"),
+    }
+
+
+def zone(count: int) -> str:
+    lines = [
+        "listen-address=127.0.0.1",
+        "bind-interfaces",
+        "no-resolv",
+        "no-hosts",
+        "log-queries",
+        "local-ttl=300",
+        "local=/com.br/",
+    ]
+    for i in range(count):
+        lines.append(f"mx-host=produtor{i}.com.br,mx.produtor{i}.com.br,10")
+        lines.append(f"host-record=mx.produtor{i}.com.br,192.0.2.{i % 250 + 1}")
+    return "\n".join(lines) + "\n"
+
+
+def profile_summary(raw: Path, top: int = 25) -> str:
+    """Own time per frame (the leaf of each sampled stack), all threads together."""
+    own: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text("utf-8", "replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = stack.split(";")
+        leaf = frames[-1]
+        own[leaf] += int(count)
+        total += int(count)
+    lines = [f"{100 * n / total:5.1f} %  {frame}" for frame, n in own.most_common(top)]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--producers", type=int, default=1000)
+    parser.add_argument("--pg", default="postgresql+psycopg2://postgres@127.0.0.1:5432")
+    parser.add_argument("--profile", type=Path, help="run the project crawl under py-spy")
+    parser.add_argument("--skip-bare", action="store_true")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="lc-bench-"))
+    producers = write_producers(work / "web", args.producers)
+    urls = [p.checkout_url for p in producers] + [p.sales_link for p in producers]
+    urls_file = work / "urls.txt"
+    urls_file.write_text("\n".join(urls), "utf-8")
+    db = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(f"{args.pg}/test", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{db}"'))
+    results = {}
+    try:
+        with (
+            FixtureWeb(work / "web") as web,
+            running_dnsmasq(work, zone(args.producers), "mx.produtor0.com.br") as dns,
+        ):
+            env = {**os.environ, **web.proxy_env(), "DATABASE_URL": f"{args.pg}/{db}"}
+            env.pop("SCRAPY_SETTINGS_MODULE", None)
+            env.pop("SCRAPY_PROJECT", None)
+            if not args.skip_bare:
+                bare_env = {k: v for k, v in env.items() if k != "DATABASE_URL"}
+                command = [
+                    sys.executable,
+                    "-m",
+                    "scrapy",
+                    "runspider",
+                    str(ROOT / "bench" / "bare_spider.py"),
+                    "-a",
+                    f"urls_file={urls_file}",
+                ]
+                for setting in (
+                    *POLITENESS_OFF,
+                    "ROBOTSTXT_OBEY=False",
+                    "TELNETCONSOLE_ENABLED=False",
+                ):
+                    command += ["-s", setting]
+                results["bare Scrapy"] = run(command, bare_env, work, work / "bare.log")
+            command = [
+                sys.executable,
+                "-m",
+                "scrapy",
+                "crawl",
+                "kiwify",
+                "-a",
+                f"urls_file={urls_file}",
+            ]
+            for setting in (
+                *POLITENESS_OFF,
+                "ENRICH_DNS_ENABLED=True",
+                f"ENRICH_DNS_NAMESERVERS={dns.address}",
+                f"PERSIST_SPILL_DIR={work / 'unsaved'}",
+            ):
+                command += ["-s", setting]
+            if args.profile:
+                args.profile.mkdir(parents=True, exist_ok=True)
+                raw = args.profile / "project.txt"
+                command = [
+                    str(Path(sys.executable).parent / "py-spy"),
+                    "record",
+                    "--format",
+                    "raw",
+                    "--rate",
+                    "50",
+                    "--threads",
+                    "-o",
+                    str(raw),
+                    "--",
+                    *command,
+                ]
+            results["leadcrawler"] = run(command, env, ROOT, work / "project.log")
+            mx = sum("query[MX]" in line for line in dns.log.read_text().splitlines())
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
+
+    print(f"{args.producers} producers, {len(urls)} start URLs; work dir {work}")
+    print("| crawl | responses | elapsed | responses/s | items | peak RSS |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        print(
+            f"| {name} | {r['responses']:.0f} | {r['elapsed']:.1f} s | {r['rate']:.1f} |"
+            f" {r['items']:.0f} | {r['rss_mib']:.0f} MiB |"
+        )
+    if "bare Scrapy" in results:
+        ratio = results["leadcrawler"]["rate"] / results["bare Scrapy"]["rate"]
+        print(f"ratio (project / bare responses per second): {ratio:.2f}")
+        work_ratio = results["bare Scrapy"]["elapsed"] / results["leadcrawler"]["elapsed"]
+        print(f"ratio (bare / project time for the same producers): {work_ratio:.2f}")
+    print(f"MX queries per distinct e-mail domain: {mx / args.producers:.2f}")
+    if args.profile:
+        print(profile_summary(args.profile / "project.txt"))
+
+
+if __name__ == "__main__":
+    main()
