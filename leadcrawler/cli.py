@@ -7,6 +7,10 @@
   leadcrawler enrich     retry the enrichment steps that failed (--retry-failed)
   leadcrawler migrate    bring the base's schema up to date
   leadcrawler rescore    re-score every lead after editing settings/qualification.toml
+  leadcrawler access     everything held about a person, with provenance (LGPD art. 18)
+  leadcrawler forget     delete a person and every trace of them; never collect them again
+  leadcrawler suppress   keep a person out of crawls and exports without deleting (opposition)
+  leadcrawler purge      delete leads not seen within PRIVACY_RETENTION_DAYS
 
 The base is ``DATABASE_URL`` from the Scrapy settings (environment or ``--database-url``).
 """
@@ -15,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -31,8 +37,17 @@ from scrapy.utils.project import get_project_settings
 
 from leadcrawler.dns import DnsConfig, MxResult
 from leadcrawler.export import CSV_DIALECTS, PHONE_FORMATS, export
+from leadcrawler.items import utcnow
 from leadcrawler.pipelines.enrich import mx_facts
+from leadcrawler.privacy.config import PrivacyConfig, PrivacyConfigError
 from leadcrawler.scoring import Rules, RulesError
+from leadcrawler.storage.privacy import (
+    PrivacyStore,
+    SubjectResult,
+    SuppressionFilter,
+    UnknownValue,
+    record_audit,
+)
 from leadcrawler.storage.repository import LeadFilter, LeadStore
 from leadcrawler.storage.store import open_store
 
@@ -129,16 +144,44 @@ def best_contact(contacts: Sequence[dict[str, Any]]) -> str | None:
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     settings = project_settings(args.database_url)
+    config = privacy_config(settings)
+    if config is None:
+        return 2
     where = LeadFilter(tiers=tuple(args.tier), min_score=args.min_score, since=args.since)
     store = open_store(settings["DATABASE_URL"])
     try:
+        # The suppression list is checked again here: a person suppressed after their
+        # lead was stored is never handed to sales.
+        allowed = SuppressionFilter(store.engine, config)
+        target: TextIO = out
+        hashing = None
+        if args.output == "-":
+            hashing = HashingWriter(out)
+            target = hashing  # type: ignore[assignment]
         count = export(
-            store.iter_leads(where),
+            allowed.filter(store.iter_leads(where)),
             args.output,
             fmt=args.format,
             dialect=args.csv_dialect,
             phone_format=args.phone_format,
-            stdout=out,
+            stdout=target,
+        )
+        digest = hashing.hexdigest() if hashing else file_sha256(Path(args.output))
+        record_audit(
+            store.engine,
+            "export",
+            details={
+                "filters": {
+                    "tier": list(args.tier),
+                    "min_score": args.min_score,
+                    "since": args.since.isoformat() if args.since else None,
+                },
+                "format": args.format,
+                "rows": count,
+                "suppressed_rows": allowed.refused,
+                "output": "stdout" if args.output == "-" else "file",
+                "sha256": digest,
+            },
         )
     finally:
         store.engine.dispose()
@@ -275,6 +318,123 @@ def cmd_rescore(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+class HashingWriter:
+    """A text stream that passes writes through and hashes their UTF-8 bytes."""
+
+    def __init__(self, inner: TextIO) -> None:
+        self.inner = inner
+        self.digest = hashlib.sha256()
+
+    def write(self, text: str) -> int:
+        self.digest.update(text.encode("utf-8"))
+        return self.inner.write(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def privacy_config(settings: Settings) -> PrivacyConfig | None:
+    """The privacy settings, or None after a one-line error on standard error."""
+    try:
+        return PrivacyConfig.from_settings(settings)
+    except PrivacyConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def _privacy_store(args: argparse.Namespace) -> PrivacyStore | None:
+    settings = project_settings(args.database_url)
+    config = privacy_config(settings)
+    if config is None:
+        return None
+    store = open_store(settings["DATABASE_URL"])
+    return PrivacyStore(store.engine, config)
+
+
+def _subject_command(
+    args: argparse.Namespace, action: Callable[[PrivacyStore], SubjectResult]
+) -> SubjectResult | int:
+    privacy = _privacy_store(args)
+    if privacy is None:
+        return 2
+    try:
+        return action(privacy)
+    except UnknownValue as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        privacy.engine.dispose()
+
+
+def cmd_forget(args: argparse.Namespace, out: TextIO) -> int:
+    result = _subject_command(args, lambda p: p.forget(args.value))
+    if isinstance(result, int):
+        return result
+    removed = ", ".join(f"{n} {table}" for table, n in result.deleted.items() if n)
+    print(
+        f"Forgot {len(result.lead_uids)} lead(s) ({removed or 'nothing was held'}); "
+        f"{result.newly_suppressed} identity key(s) added to the suppression list. "
+        "They will not be collected again.",
+        file=out,
+    )
+    return 0
+
+
+def cmd_suppress(args: argparse.Namespace, out: TextIO) -> int:
+    result = _subject_command(args, lambda p: p.suppress(args.value))
+    if isinstance(result, int):
+        return result
+    print(
+        f"Suppressed: {result.newly_suppressed} identity key(s) added; "
+        f"{len(result.lead_uids)} stored lead(s) kept but left out of crawls and exports.",
+        file=out,
+    )
+    return 0
+
+
+def cmd_access(args: argparse.Namespace, out: TextIO) -> int:
+    result = _subject_command(args, lambda p: p.access(args.value))
+    if isinstance(result, int):
+        return result
+    if result.report:
+        status = "held"
+    elif result.suppressed:
+        status = "suppressed, nothing held"
+    else:
+        status = "nothing held"
+    answer = {"status": status, "suppressed": result.suppressed, "leads": result.report}
+    print(json.dumps(answer, ensure_ascii=False, indent=2, default=str), file=out)
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace, out: TextIO) -> int:
+    privacy = _privacy_store(args)
+    if privacy is None:
+        return 2
+    try:
+        result = privacy.purge(utcnow(), dry_run=args.dry_run)
+    finally:
+        privacy.engine.dispose()
+    verb = "Would delete" if args.dry_run else "Deleted"
+    print(
+        f"{verb} {len(result.lead_uids)} lead(s) not seen since "
+        f"{result.cutoff:%Y-%m-%d %H:%M} UTC ({privacy.config.retention_days} days)",
+        file=out,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadcrawler", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -333,6 +493,22 @@ def build_parser() -> argparse.ArgumentParser:
     rescore = add("rescore", "Re-score every lead with the qualification rules")
     rescore.add_argument("--rules", help="rules file (default: QUALIFY_RULES_FILE)")
     rescore.set_defaults(func=cmd_rescore)
+    value_help = (
+        "the person's e-mail, phone (any format), CNPJ, profile/checkout/site URL "
+        "or seller:<platform>:<id>"
+    )
+    access = add("access", "Print everything held about a person, with provenance (JSON)")
+    access.add_argument("value", help=value_help)
+    access.set_defaults(func=cmd_access)
+    forget = add("forget", "Delete a person and every trace of them; never collect them again")
+    forget.add_argument("value", help=value_help)
+    forget.set_defaults(func=cmd_forget)
+    suppress = add("suppress", "Keep a person out of crawls and exports without deleting")
+    suppress.add_argument("value", help=value_help)
+    suppress.set_defaults(func=cmd_suppress)
+    purge = add("purge", "Delete leads not seen within PRIVACY_RETENTION_DAYS")
+    purge.add_argument("--dry-run", action="store_true", help="only say what would go")
+    purge.set_defaults(func=cmd_purge)
     return parser
 
 

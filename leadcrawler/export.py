@@ -33,7 +33,7 @@ from leadcrawler.identity import social_key
 COLUMNS = (
     "lead_id", "name", "email", "emails", "email_status", "phone", "phones", "whatsapp",
     "instagram", "website", "domain", "platforms", "offers", "source_urls", "presence", "score",
-    "tier", "score_reasons", "first_seen", "last_seen",
+    "tier", "score_reasons", "first_seen", "last_seen", "legal_basis", "purpose", "lia_reference",
 )  # fmt: skip
 MULTI_SEPARATOR = " | "
 FORMULA_TRIGGERS = ("=", "+", "-", "@")
@@ -182,6 +182,10 @@ def lead_record(lead: dict[str, Any], phone_format: str = "e164") -> dict[str, A
         "score_reasons": dict(lead["score_reasons"] or {}),
         "first_seen": _iso(lead["first_seen"]),
         "last_seen": _iso(lead["last_seen"]),
+        # LGPD transparency: why each lead is held (settings PRIVACY_*).
+        "legal_basis": lead.get("legal_basis") or "",
+        "purpose": lead.get("purpose") or "",
+        "lia_reference": lead.get("lia_reference") or "",
     }
 
 

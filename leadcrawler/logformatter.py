@@ -62,9 +62,11 @@ class MaskingLogFormatter(LogFormatter):
         spider: Spider,
     ) -> LogFormatterResult:
         result = super().dropped(item, exception, response, spider)
+        # A suppressed person leaves no trace, not even the page they were seen on.
+        suppressed = type(exception).__name__ == "SuppressedLead"
         result["args"] = {
             **_args(result),
-            "item": describe(item),
+            "item": "<Lead suppressed>" if suppressed else describe(item),
             "exception": mask(str(exception)),
         }
         return result

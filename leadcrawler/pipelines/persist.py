@@ -26,6 +26,8 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
 
 from leadcrawler.items import Lead
+from leadcrawler.privacy.config import PrivacyConfig
+from leadcrawler.privacy.gate import LegalBasisMissing, require_legal_basis
 from leadcrawler.scoring import Rules, RulesError
 from leadcrawler.storage.repository import LeadStore, SaveResult
 from leadcrawler.storage.store import open_store
@@ -46,6 +48,7 @@ class PersistConfig:
     retry_backoff: float  # seconds before the first retry; doubles each time
     spill_dir: Path
     name_similarity: int  # DEDUPE_NAME_SIMILARITY: the same identity rules as dedupe
+    pepper: bytes  # the suppression list's HMAC key: the list is checked again at write
 
     @classmethod
     def from_settings(cls, settings: Any) -> PersistConfig:
@@ -57,6 +60,7 @@ class PersistConfig:
             retry_backoff=settings.getfloat("PERSIST_RETRY_BACKOFF"),
             spill_dir=Path(settings.get("PERSIST_SPILL_DIR")),
             name_similarity=settings.getint("DEDUPE_NAME_SIMILARITY"),
+            pepper=PrivacyConfig.from_settings(settings).pepper,
         )
         if not config.database_url:
             raise NotConfigured("DATABASE_URL is empty")
@@ -107,6 +111,13 @@ class PersistPipeline:
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, Lead):
+            try:
+                require_legal_basis(item)
+            except LegalBasisMissing as exc:
+                # Storage would refuse it: say so once per lead, never store it.
+                self.stats.inc_value("leadcrawler/persist/refused/no_legal_basis")
+                logger.error("%s", exc)
+                return item
             self.buffer.append(item)
             if len(self.buffer) >= self.config.batch_size:
                 await self.flush()
@@ -140,14 +151,19 @@ class PersistPipeline:
             result = SaveResult()
             for lead in batch:  # one bad lead must not take its batch down with it
                 try:
-                    one = await self._in_thread(self.store.save, [lead], self.run_id, self.rules)
+                    one = await self._in_thread(
+                        self.store.save, [lead], self.run_id, self.rules, self.config.pepper
+                    )
                 except SQLAlchemyError as exc:
                     self._spill([lead], str(exc.__class__.__name__))
                     continue
                 result.created += one.created
                 result.updated += one.updated
                 result.merged += one.merged
+                result.suppressed += one.suppressed
         self.stats.inc_value("leadcrawler/persist/batches")
+        if result.suppressed:
+            self.stats.inc_value("leadcrawler/privacy/suppressed_at_persist", result.suppressed)
         self.stats.inc_value("leadcrawler/persist/created", result.created)
         self.stats.inc_value("leadcrawler/persist/updated", result.updated)
         self.stats.inc_value("leadcrawler/persist/merged", result.merged)
@@ -157,7 +173,9 @@ class PersistPipeline:
         delay = self.config.retry_backoff
         for attempt in range(self.config.retry_times + 1):
             try:
-                return await self._in_thread(self.store.save, batch, self.run_id, self.rules)
+                return await self._in_thread(
+                    self.store.save, batch, self.run_id, self.rules, self.config.pepper
+                )
             except SQLAlchemyError as exc:
                 self.stats.inc_value("leadcrawler/persist/batch_errors")
                 logger.warning(

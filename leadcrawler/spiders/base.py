@@ -41,6 +41,7 @@ from leadcrawler.browser import render_settings
 from leadcrawler.exceptions import DeferredRequest
 from leadcrawler.extract import read_product_page
 from leadcrawler.items import Lead, Offer, Sighting
+from leadcrawler.pipelines.privacy import gate_for
 from leadcrawler.platforms import (
     Platform,
     canonical_platform_url,
@@ -128,6 +129,14 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
                     self.outcomes.append((url, Outcome.GONE, "not a product page"))
                 continue
             canonical = canonical_platform_url(url)
+            gate = gate_for(self.crawler)
+            if gate is not None and gate.url_suppressed(canonical):
+                # A forgotten or opposing producer's page: not requested at all.
+                assert self.crawler.stats is not None
+                self.crawler.stats.inc_value("leadcrawler/privacy/suppressed_before_visit")
+                if self.uses_frontier:
+                    self.outcomes.append((url, Outcome.GONE, "suppressed"))
+                continue
             if canonical in seen:
                 self._inc("input/duplicate")
                 continue

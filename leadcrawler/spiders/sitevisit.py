@@ -40,6 +40,7 @@ from leadcrawler.contacts import (
     social_profile,
 )
 from leadcrawler.items import ContactKind, Lead, Offer
+from leadcrawler.pipelines.privacy import gate_for
 from leadcrawler.platforms import load_platforms
 from leadcrawler.urls import registered_domain
 
@@ -87,6 +88,12 @@ class SiteVisitMixin:
     def visit_site(self, lead: Lead, response: Response | None = None) -> Iterator[Any]:
         """Yield ``lead`` after reading its site; ``response`` is the home page if fetched."""
         settings = self.crawler.settings
+        gate = gate_for(self.crawler)
+        if gate is not None and gate.is_suppressed(lead):
+            # A suppressed person: no site visit, no lead. Counted, never logged in detail.
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("leadcrawler/privacy/suppressed_before_visit")
+            return
         start = self.site_to_visit(lead)
         if not settings.getbool("ENRICH_SITE_ENABLED") or not start:
             yield lead

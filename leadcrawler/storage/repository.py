@@ -38,6 +38,8 @@ from leadcrawler.identity import (
     names_agree,
 )
 from leadcrawler.items import ContactKind, Lead, utcnow
+from leadcrawler.privacy.gate import require_legal_basis
+from leadcrawler.privacy.keys import hashes, lead_suppression_keys
 from leadcrawler.scoring import Rules, score
 from leadcrawler.storage.models import (
     ContactRow,
@@ -46,6 +48,7 @@ from leadcrawler.storage.models import (
     OfferRow,
     Run,
     SightingRow,
+    Suppression,
     ValueHistory,
 )
 
@@ -66,6 +69,7 @@ class SaveResult:
     created: int = 0
     updated: int = 0
     merged: int = 0  # stored leads folded into another because a sighting linked them
+    suppressed: int = 0  # sightings of people on the suppression list: not written
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,19 +154,49 @@ class LeadStore:
 
     # --- writes ----------------------------------------------------------------------
 
-    def save(self, leads: Sequence[Lead], run_id: int | None, rules: Rules | None) -> SaveResult:
-        """Upsert ``leads`` in one transaction; re-score the touched leads when ``rules``."""
+    def save(
+        self,
+        leads: Sequence[Lead],
+        run_id: int | None,
+        rules: Rules | None,
+        pepper: bytes | None = None,
+    ) -> SaveResult:
+        """Upsert ``leads`` in one transaction; re-score the touched leads when ``rules``.
+
+        Refuses (:class:`LegalBasisMissing`, nothing written) a batch holding a lead
+        without its legal basis, purpose and assessment reference. With ``pepper`` (the
+        persist stage always gives it), a lead whose person is on the suppression list is
+        skipped inside the transaction and counted in ``SaveResult.suppressed``.
+        """
+        for lead in leads:
+            require_legal_basis(lead)
         result = SaveResult()
         with self.sessions.begin() as session:
             self._lock_keys(session, [key for lead in leads for key in lead.identity_keys])
             touched: set[int] = set()
             for lead in leads:
+                if pepper is not None and self._suppressed(session, lead, pepper):
+                    result.suppressed += 1
+                    continue
                 touched.add(self._save_one(session, lead, run_id, result))
             session.flush()
             if rules is not None:
                 for lead_id in touched:
                     self._rescore(session, lead_id, rules)
         return result
+
+    @staticmethod
+    def _suppressed(session: Session, lead: Lead, pepper: bytes) -> bool:
+        wanted = hashes(pepper, lead_suppression_keys(lead))
+        if not wanted:
+            return False
+        return bool(
+            session.scalar(
+                select(func.count())
+                .select_from(Suppression)
+                .where(Suppression.key_hash.in_(wanted))
+            )
+        )
 
     def _lock_keys(self, session: Session, keys: Sequence[str]) -> None:
         if self.engine.dialect.name != "postgresql":
@@ -193,6 +227,9 @@ class LeadStore:
                 times_seen=1,
                 updated_at=utcnow(),
                 enrichment=dict(lead.enrichment),
+                legal_basis=lead.legal_basis,
+                purpose=lead.purpose,
+                lia_reference=lead.lia_reference,
             )
             session.add(row)
             session.flush()
@@ -205,6 +242,10 @@ class LeadStore:
             row.last_seen = max(as_utc(row.last_seen), seen_at)
             row.times_seen += 1
             row.updated_at = utcnow()
+            # The assessment in force when it was last seen is the one that holds it now.
+            row.legal_basis = lead.legal_basis or row.legal_basis
+            row.purpose = lead.purpose or row.purpose
+            row.lia_reference = lead.lia_reference or row.lia_reference
             if lead.enrichment:  # the newest outcome of each step wins
                 row.enrichment = {**(row.enrichment or {}), **lead.enrichment}
             result.updated += 1
@@ -659,6 +700,9 @@ def _lead_dict(
         "score": lead["score"],
         "tier": lead["tier"],
         "score_reasons": lead["score_reasons"],
+        "legal_basis": lead["legal_basis"],
+        "purpose": lead["purpose"],
+        "lia_reference": lead["lia_reference"],
         "first_seen": as_utc(lead["first_seen"]),
         "last_seen": as_utc(lead["last_seen"]),
         "times_seen": lead["times_seen"],
