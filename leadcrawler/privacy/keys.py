@@ -101,12 +101,12 @@ def subject_keys(value: str, region: str = "BR") -> list[str]:
     if "@" in text and "/" not in text:
         key = email_identity(text)
         return [key] if key else []
-    if "/" in text or text.lower().startswith(("http:", "https:", "www.")):
-        return url_identities(text)
     if _CNPJ_SHAPE.match(text):
         cnpj = cnpj_digits(text)
         if cnpj:
             return [f"cnpj:{cnpj}"]
+    if "/" in text or text.lower().startswith(("http:", "https:", "www.")):
+        return url_identities(text)
     phone = phone_identity(text, region)
     return [phone] if phone else []
 
