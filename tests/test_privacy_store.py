@@ -212,10 +212,21 @@ def test_suppress_keeps_the_lead_out_of_exports_and_crawls_without_deleting(
     capsys: pytest.CaptureFixture[str],
     tmp_path,  # type: ignore[no-untyped-def]
 ) -> None:
-    store.save([ana(), bruno()], None, None)
+    failed = ana()
+    failed.enrichment = {"site": "failed: http_503"}
+    failed.contacts[0].details["mx_status"] = "dns-timeout"
+    store.save([failed, bruno()], None, None)
+    assert [r.website for r in store.site_retries()] == ["https://www.anadoces.com.br/"]
+    assert store.emails_needing_mx() != {}
+    before = {row["name"]: row for row in store.iter_leads()}
     assert main(["suppress", "https://instagram.com/AnaDoces", "--database-url", database_url]) == 0
     assert "1 stored lead(s) kept" in capsys.readouterr().out
     assert rows(store, LeadRow) == 2  # opposition is not erasure
+    # No more site visits or DNS lookups for her, and she is not listed.
+    assert store.site_retries() == [] and store.emails_needing_mx() == {}
+    assert main(["leads", "--database-url", database_url]) == 0
+    listing = capsys.readouterr().out
+    assert "1 lead(s)" in listing and "Ana Doces" not in listing
     out = tmp_path / "leads.jsonl"
     assert (
         main(["export", "-o", str(out), "--format", "jsonl", "--database-url", database_url]) == 0
@@ -223,7 +234,10 @@ def test_suppress_keeps_the_lead_out_of_exports_and_crawls_without_deleting(
     exported = out.read_text("utf-8")
     assert "Bruno Cursos" in exported and "Ana Doces" not in exported and ANA_EMAIL not in exported
     assert json.loads(exported.splitlines()[0])["legal_basis"] == "legitimate_interest"
-    assert SuppressionFilter(store.engine, config).allows(ana()) is False
+    # The hash check export and the API run on each row, whatever the row says.
+    check = SuppressionFilter(store.engine, config)
+    assert check.allows(ana()) is False and check.allows(before["Ana Doces"]) is False
+    assert check.allows(before["Bruno Cursos"]) is True
 
     # The chain drops a new sighting of hers before enrichment and stores nothing.
     stats = run_chain(database_url, [ana(T0 + timedelta(days=20))])
@@ -234,7 +248,7 @@ def test_suppress_keeps_the_lead_out_of_exports_and_crawls_without_deleting(
 
     with store.sessions() as session:
         export = session.scalars(select(AuditEntry).where(AuditEntry.action == "export")).one()
-    assert export.details["rows"] == 1 and export.details["suppressed_rows"] == 1
+    assert export.details["rows"] == 1 and export.details["filters"]["tier"] == []
     import hashlib
 
     assert export.details["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()

@@ -80,6 +80,9 @@ class LeadRow(Base):
     legal_basis: Mapped[str] = mapped_column(String(50))
     purpose: Mapped[str] = mapped_column(Text)
     lia_reference: Mapped[str] = mapped_column(Text)
+    # Set by `leadcrawler suppress` (opposition, art. 18 §2): the lead is kept but never
+    # listed, exported, served by the API, enriched or retried again.
+    suppressed_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_leads_priority", "tier", "score", "last_seen"),

@@ -345,6 +345,12 @@ class PrivacyStore:
                 all_keys += self._all_keys(session, lead_id)
                 uids.append(session.get_one(LeadRow, lead_id).uid)
             new = self._add_suppression(session, all_keys, "suppress")
+            if ids:
+                session.execute(
+                    update(LeadRow)
+                    .where(LeadRow.id.in_(sorted(ids)), LeadRow.suppressed_at.is_(None))
+                    .values(suppressed_at=utcnow())
+                )
             record_audit(
                 session,
                 "suppress",

@@ -571,7 +571,11 @@ class LeadStore:
             with self.sessions() as session:
                 rows = session.execute(
                     select(LeadRow.id, LeadRow.uid, LeadRow.website, LeadRow.enrichment)
-                    .where(LeadRow.id > last_id, LeadRow.website.is_not(None))
+                    .where(
+                        LeadRow.id > last_id,
+                        LeadRow.website.is_not(None),
+                        LeadRow.suppressed_at.is_(None),  # opposed: never visited again
+                    )
                     .order_by(LeadRow.id)
                     .limit(batch_size)
                 ).all()
@@ -588,8 +592,11 @@ class LeadStore:
         pending: dict[str, list[int]] = {}
         with self.sessions() as session:
             rows = session.execute(
-                select(ContactRow.id, ContactRow.value, ContactRow.details).where(
-                    ContactRow.kind == ContactKind.EMAIL.value
+                select(ContactRow.id, ContactRow.value, ContactRow.details)
+                .join(LeadRow, LeadRow.id == ContactRow.lead_id)
+                .where(
+                    ContactRow.kind == ContactKind.EMAIL.value,
+                    LeadRow.suppressed_at.is_(None),  # opposed: no DNS lookup for them
                 )
             )
             for contact_id, value, details in rows:
@@ -625,8 +632,14 @@ class LeadStore:
     # --- reads -----------------------------------------------------------------------
 
     def count_leads(self) -> int:
+        """Leads that may be shown (a suppressed person's lead is not counted)."""
         with self.sessions() as session:
-            return session.scalar(select(func.count()).select_from(LeadRow)) or 0
+            return (
+                session.scalar(
+                    select(func.count()).select_from(LeadRow).where(LeadRow.suppressed_at.is_(None))
+                )
+                or 0
+            )
 
     def iter_leads(
         self, where: LeadFilter | None = None, batch_size: int = 500
@@ -640,7 +653,8 @@ class LeadStore:
         leads, contacts_t, offers_t = LeadRow.__table__, ContactRow.__table__, OfferRow.__table__
         sightings_t = SightingRow.__table__
         where = where or LeadFilter()
-        query = select(leads)
+        # A lead whose person opposed (``leadcrawler suppress``) is never shown.
+        query = select(leads).where(leads.c.suppressed_at.is_(None))
         if where.tiers:
             query = query.where(leads.c.tier.in_(where.tiers))
         if where.min_score is not None:

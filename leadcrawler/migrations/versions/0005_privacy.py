@@ -46,6 +46,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("legal_basis", sa.String(length=50), nullable=True))
         batch_op.add_column(sa.Column("purpose", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("lia_reference", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("suppressed_at", sa.DateTime(timezone=True), nullable=True))
     op.execute(
         sa.text(
             "UPDATE leads SET legal_basis = 'legitimate_interest', purpose = :u, lia_reference = :u"
@@ -95,6 +96,7 @@ def downgrade() -> None:
     op.drop_table("suppression")
     with op.batch_alter_table("leads", schema=None) as batch_op:
         batch_op.drop_index("ix_leads_last_seen")
+        batch_op.drop_column("suppressed_at")
         batch_op.drop_column("lia_reference")
         batch_op.drop_column("purpose")
         batch_op.drop_column("legal_basis")
