@@ -38,6 +38,7 @@ from scrapy.utils.project import get_project_settings
 from leadcrawler.dns import DnsConfig, MxResult
 from leadcrawler.export import CSV_DIALECTS, PHONE_FORMATS, export
 from leadcrawler.items import utcnow
+from leadcrawler.logformatter import install_log_masking
 from leadcrawler.pipelines.enrich import mx_facts
 from leadcrawler.privacy.config import PrivacyConfig, PrivacyConfigError
 from leadcrawler.scoring import Rules, RulesError
@@ -513,6 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    install_log_masking()
     args = build_parser().parse_args(argv)
     if args.func not in (cmd_demo, cmd_enrich):  # a crawl installs Scrapy's own log handler
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -60,6 +60,8 @@ REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19 runs Python sent to a localhost po
 # --- Logging: items hold personal data; never log them in full ---------------------------
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "leadcrawler.logformatter.MaskingLogFormatter"
+# Every log record of the process (Scrapy's, Twisted's, ours) has e-mails/phones masked.
+EXTENSIONS = {"leadcrawler.logformatter.LogMasking": 0}
 
 # --- Crawl resilience (leadcrawler/middlewares.py) --------------------------------------
 # Order matters: the SSRF guard runs first (no robots.txt fetch for a refused host), robots.txt
