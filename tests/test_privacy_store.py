@@ -165,6 +165,17 @@ def test_forget_deletes_every_trace_and_suppresses_every_key(
     saved = store.save([again, bruno()], None, None, config.pepper)
     assert (saved.suppressed, rows(store, LeadRow)) == (1, 1)
 
+    # Discovery finding her pages again does not put them back in the frontier.
+    found = [
+        DiscoveredUrl("kiwify", "https://kiwify.app/AnA1234", "wayback"),
+        DiscoveredUrl("kiwify", "https://pay.kiwify.com.br/NeW0001", "wayback"),
+    ]
+    stats = run_chain(store.engine.url.render_as_string(hide_password=False), found)  # type: ignore[arg-type]
+    assert stats["leadcrawler/privacy/suppressed_discovery"] == 1
+    with store.sessions() as session:
+        assert "https://kiwify.app/AnA1234" not in set(session.scalars(select(FrontierUrl.url)))
+        assert "https://pay.kiwify.com.br/NeW0001" in set(session.scalars(select(FrontierUrl.url)))
+
     # Access after forget: suppressed, nothing held.
     after = privacy.access("(31) 99000-1234")
     assert after.report == [] and after.suppressed

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy.exceptions import NotConfigured
 
 from leadcrawler.items import DiscoveredUrl
+from leadcrawler.pipelines.privacy import gate_for
 from leadcrawler.storage.frontier import FrontierStore
 from leadcrawler.storage.store import open_store
 
@@ -37,6 +38,7 @@ class FrontierPipeline:
         self.batch_size = batch_size
         self.buffer: list[DiscoveredUrl] = []
         self.frontier: FrontierStore | None = None
+        self.crawler: Crawler | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -47,12 +49,14 @@ class FrontierPipeline:
         if batch_size < 1:
             raise NotConfigured("FRONTIER_BATCH_SIZE must be at least 1")
         assert crawler.stats is not None
-        return cls(
+        pipeline = cls(
             crawler.stats,
             settings["DATABASE_URL"],
             settings.getbool("PERSIST_AUTO_MIGRATE"),
             batch_size,
         )
+        pipeline.crawler = crawler
+        return pipeline
 
     async def open_spider(self) -> None:
         store = await asyncio.to_thread(open_store, self.database_url, self.auto_migrate)
@@ -60,6 +64,11 @@ class FrontierPipeline:
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, DiscoveredUrl):
+            gate = gate_for(self.crawler) if self.crawler is not None else None
+            if gate is not None and gate.url_suppressed(item.url):
+                # The page of a forgotten or opposing producer never enters the frontier.
+                self.stats.inc_value("leadcrawler/privacy/suppressed_discovery")
+                return item
             self.buffer.append(item)
             if len(self.buffer) >= self.batch_size:
                 await self.flush()
