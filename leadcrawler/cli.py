@@ -35,13 +35,13 @@ from scrapy.settings import Settings
 from scrapy.utils.conf import closest_scrapy_cfg
 from scrapy.utils.project import get_project_settings
 
-from leadcrawler.dns import DnsConfig, MxResult
-from leadcrawler.export import CSV_DIALECTS, PHONE_FORMATS, export
-from leadcrawler.items import utcnow
+from leadcrawler.domain.items import utcnow
+from leadcrawler.domain.scoring import Rules, RulesError
+from leadcrawler.enricher.dns import DnsConfig, MxResult
 from leadcrawler.logformatter import install_log_masking
 from leadcrawler.pipelines.enrich import mx_facts
 from leadcrawler.privacy.config import PrivacyConfig, PrivacyConfigError
-from leadcrawler.scoring import Rules, RulesError
+from leadcrawler.storage.export import CSV_DIALECTS, PHONE_FORMATS, export
 from leadcrawler.storage.privacy import (
     PrivacyStore,
     SubjectResult,
@@ -68,7 +68,7 @@ def project_settings(database_url: str | None = None) -> Settings:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    from leadcrawler.fixtureweb import FixtureWeb
+    from fixtureweb import FixtureWeb
 
     demo = resources.files("leadcrawler.demo")
     pages = Path(str(demo.joinpath("pages")))

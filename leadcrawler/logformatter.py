@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.logformatter import LogFormatter, LogFormatterResult
 
-from leadcrawler.items import Lead
+from leadcrawler.domain.items import Lead
 
 if TYPE_CHECKING:
     from scrapy import Spider

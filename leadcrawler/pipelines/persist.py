@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadcrawler.items import Lead
+from leadcrawler.domain.items import Lead
+from leadcrawler.domain.scoring import Rules, RulesError
 from leadcrawler.privacy.config import PrivacyConfig
 from leadcrawler.privacy.gate import LegalBasisMissing, require_legal_basis
-from leadcrawler.scoring import Rules, RulesError
 from leadcrawler.storage.repository import LeadStore, SaveResult
 from leadcrawler.storage.store import open_store
 

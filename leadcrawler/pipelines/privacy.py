@@ -24,7 +24,7 @@ from weakref import WeakKeyDictionary
 
 from scrapy.exceptions import DropItem
 
-from leadcrawler.items import Lead
+from leadcrawler.domain.items import Lead
 from leadcrawler.privacy.config import PrivacyConfig
 from leadcrawler.privacy.gate import PrivacyGate
 from leadcrawler.storage.privacy import PrivacyStore

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from leadcrawler.items import Lead
+from leadcrawler.domain.items import Lead
 from leadcrawler.privacy.config import PrivacyConfig
 from leadcrawler.privacy.keys import key_hash, lead_suppression_keys, url_identities
 from leadcrawler.privacy.minimise import minimise

@@ -19,13 +19,13 @@ import hmac
 import re
 from collections.abc import Iterable
 
-from leadcrawler.emails import email_key, normalize_email
-from leadcrawler.identity import social_key
-from leadcrawler.items import ContactKind, Lead
-from leadcrawler.phones import normalize_phone, whatsapp_phone_text
-from leadcrawler.platforms import platform_for_url
-from leadcrawler.text import strip_invisible
-from leadcrawler.urls import canonical_url, registered_domain
+from leadcrawler.domain.emails import email_key, normalize_email
+from leadcrawler.domain.identity import social_key
+from leadcrawler.domain.items import ContactKind, Lead
+from leadcrawler.domain.phones import normalize_phone, whatsapp_phone_text
+from leadcrawler.domain.platforms import platform_for_url
+from leadcrawler.domain.text import strip_invisible
+from leadcrawler.domain.urls import canonical_url, registered_domain
 
 KEY_KINDS = ("email", "phone", "social", "cnpj", "checkout", "seller", "domain")
 _SELLER_RE = re.compile(r"^seller:[a-z0-9_-]+:\S+$")

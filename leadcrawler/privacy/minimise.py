@@ -22,8 +22,8 @@ import re
 from collections import Counter
 from typing import Any
 
-from leadcrawler.items import ContactKind, Lead
-from leadcrawler.urls import canonical_url
+from leadcrawler.domain.items import ContactKind, Lead
+from leadcrawler.domain.urls import canonical_url
 
 LEAD_FIELDS = ("display_name", "legal_name", "cnpj", "website", "domain")
 CONTACT_KINDS = frozenset(ContactKind)

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from leadcrawler.items import Lead, utcnow
+from leadcrawler.domain.items import Lead, utcnow
 from leadcrawler.privacy.config import PrivacyConfig
 from leadcrawler.privacy.keys import (
     contact_keys,
@@ -488,7 +488,7 @@ class SuppressionFilter:
     """The check exports and the API run on every lead they are about to show.
 
     Loads the list once (hashes only); :meth:`allows` takes a lead as
-    :meth:`LeadStore.iter_leads` yields it, or a :class:`~leadcrawler.items.Lead`.
+    :meth:`LeadStore.iter_leads` yields it, or a :class:`~leadcrawler.domain.items.Lead`.
     """
 
     def __init__(self, engine: Engine, config: PrivacyConfig) -> None:
