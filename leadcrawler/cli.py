@@ -379,7 +379,10 @@ def _subject_command(
 
 
 def cmd_forget(args: argparse.Namespace, out: TextIO) -> int:
-    result = _subject_command(args, lambda p: p.forget(args.value))
+    spill_dir = Path(project_settings(args.database_url).get("PERSIST_SPILL_DIR") or "")
+    result = _subject_command(
+        args, lambda p: p.forget(args.value, spill_dir=spill_dir if spill_dir.name else None)
+    )
     if isinstance(result, int):
         return result
     removed = ", ".join(f"{n} {table}" for table, n in result.deleted.items() if n)

@@ -15,10 +15,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, text, update
@@ -306,7 +309,11 @@ class PrivacyStore:
 
     # --- the rights ------------------------------------------------------------------
 
-    def forget(self, value: str, *, scrub: bool = True) -> SubjectResult:
+    def forget(
+        self, value: str, *, scrub: bool = True, spill_dir: Path | None = None
+    ) -> SubjectResult:
+        """Erase the person ``value`` names; ``spill_dir``: the persist stage's spill files
+        (``PERSIST_SPILL_DIR``), whose lines naming them are removed too."""
         keys = self._keys_of(value)
         with self.sessions.begin() as session:
             ids = self._lead_ids(session, keys)
@@ -317,6 +324,8 @@ class PrivacyStore:
                 uids.append(session.get_one(LeadRow, lead_id).uid)
             new = self._add_suppression(session, all_keys, "forget")
             deleted = self._delete_leads(session, ids)
+            if spill_dir is not None:
+                deleted["spill_lines"] = scrub_spill(spill_dir, set(all_keys))
             record_audit(
                 session,
                 "forget",
@@ -478,6 +487,49 @@ class PrivacyStore:
             ],
             "enrichment": row.enrichment,
         }
+
+
+def spilled_keys(lead: dict[str, Any]) -> list[str]:
+    """Keys of a lead as the persist stage spills it (``dataclasses.asdict`` of a Lead)."""
+    keys = [str(k) for k in lead.get("identity_keys") or []]
+    if lead.get("cnpj"):
+        keys.append(f"cnpj:{lead['cnpj']}")
+    if lead.get("domain"):
+        keys.append(f"domain:{lead['domain']}")
+    for contact in lead.get("contacts") or []:
+        kind, raw = str(contact.get("kind")), str(contact.get("value") or "")
+        keys += contact_keys(kind, str(contact.get("normalized") or raw)) + contact_keys(kind, raw)
+    for offer in lead.get("offers") or []:
+        keys.append(f"checkout:{offer.get('checkout_url')}")
+        if offer.get("seller_id"):
+            keys.append(f"seller:{offer.get('platform')}:{offer['seller_id']}")
+    return keys
+
+
+def scrub_spill(spill_dir: Path, keys: set[str]) -> int:
+    """Remove from the spill files every lead that ``keys`` name; returns lines removed."""
+    removed = 0
+    if not spill_dir.is_dir():
+        return 0
+    for path in sorted(spill_dir.glob("*.jsonl")):
+        kept: list[str] = []
+        dropped = 0
+        for line in path.read_text("utf-8").splitlines(keepends=True):
+            try:
+                lead = json.loads(line)
+            except ValueError:
+                kept.append(line)  # not ours to judge; left for the operator
+                continue
+            if isinstance(lead, dict) and keys & set(spilled_keys(lead)):
+                dropped += 1
+            else:
+                kept.append(line)
+        if dropped:
+            partial = path.with_name(f".{path.name}.partial")
+            partial.write_text("".join(kept), encoding="utf-8")
+            os.replace(partial, path)
+            removed += dropped
+    return removed
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -3,12 +3,14 @@ the legal basis storage demands, and the append-only audit log."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -109,7 +111,7 @@ def test_storage_refuses_a_lead_without_its_legal_basis(store: LeadStore) -> Non
 
 
 def test_forget_deletes_every_trace_and_suppresses_every_key(
-    store: LeadStore, config: PrivacyConfig
+    store: LeadStore, config: PrivacyConfig, tmp_path: Path
 ) -> None:
     rules = Rules.from_file(QUALIFY_RULES_FILE)
     store.save([ana(), ana(T0 + timedelta(days=1)), bruno()], None, rules)
@@ -132,10 +134,20 @@ def test_forget_deletes_every_trace_and_suppresses_every_key(
             )
         )
     privacy = PrivacyStore(store.engine, config)
+    spill = tmp_path / "unsaved"
+    spill.mkdir()
+    (spill / "unsaved-20261101.jsonl").write_text(
+        "".join(json.dumps(dataclasses.asdict(x), default=str) + "\n" for x in (ana(), bruno())),
+        encoding="utf-8",
+    )
 
-    result = privacy.forget("ANA.Doces@AnaDoces.com.br")  # another letter case: same person
+    # Another letter case: the same person.
+    result = privacy.forget("ANA.Doces@AnaDoces.com.br", spill_dir=spill)
 
     assert len(result.lead_uids) == 1
+    assert result.deleted["spill_lines"] == 1  # the spill file kept only Bruno
+    spilled = (spill / "unsaved-20261101.jsonl").read_text("utf-8")
+    assert "Bruno Cursos" in spilled and "anadoces" not in spilled.lower()
     for table in (ContactRow, OfferRow, LeadKey, SightingRow, ValueHistory):
         with store.sessions() as session:
             left = session.scalar(
