@@ -37,6 +37,8 @@ ANA_TRACES = [
     "aNa7Vnd",
     "hT5vQm2Lr8WcN1e",
 ]
+EMAIL_SHAPE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
+PHONE_SHAPE = re.compile(r"\+55[\d ()-]{10,16}\d|\(\d{2}\) ?9? ?\d{4}-\d{4}|wa\.me/\d{10,}")
 ANA_URLS = [
     u for u in ALL_URLS if any(i in u for i in ("Lm4Np0q", "q2W9eRt", "Dv8aVl1", "aNa7Vnd"))
 ]
@@ -103,6 +105,9 @@ def test_forget_leaves_no_trace_and_a_recrawl_brings_nothing_back(
     assert "contato@anadavilaconfeitaria.com.br" in values and "5531990001234" in values
     leaked = sorted(v for v in values if v in first.log.lower())
     assert not leaked, leaked
+    # Nor anyone else's (buyer placeholders on the pages, the platforms' own addresses).
+    assert not EMAIL_SHAPE.findall(first.log), EMAIL_SHAPE.findall(first.log)[:5]
+    assert not PHONE_SHAPE.findall(first.log), PHONE_SHAPE.findall(first.log)[:5]
 
     forget = cli(database_url, "forget", "CONTATO@AnaDavilaConfeitaria.com.br")
     assert forget.returncode == 0, forget.stderr

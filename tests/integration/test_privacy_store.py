@@ -343,3 +343,32 @@ def test_subject_commands_and_crawls_refuse_production_without_the_pepper(
     )
     assert crawl.returncode != 0 and PEPPER_ENV in crawl.stderr
     assert "Crawled (" not in crawl.stderr  # nothing was fetched
+
+
+def test_migration_marks_leads_stored_before_it_as_unrecorded(database_url: str) -> None:
+    from alembic import command
+
+    from leadcrawler.storage.db import alembic_config, make_engine, migrate
+
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        cfg = alembic_config(database_url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0004")
+        conn.execute(
+            text(
+                "INSERT INTO leads (uid, display_name, score_reasons, first_seen, last_seen, "
+                "times_seen, updated_at, enrichment) VALUES ('old-1', 'Antiga', '{}', :t, :t, 1, "
+                ":t, '{}')"
+            ),
+            {"t": T0},
+        )
+    migrate(engine)
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT legal_basis, purpose, lia_reference, suppressed_at FROM leads")
+        ).one()
+    engine.dispose()
+    assert row[0] == "legitimate_interest"
+    assert row[1] == row[2] == "unrecorded: stored before migration 0005_privacy"
+    assert row[3] is None
