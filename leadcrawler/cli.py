@@ -153,7 +153,11 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     try:
         # The suppression list is checked again here: a person suppressed after their
         # lead was stored is never handed to sales.
-        allowed = SuppressionFilter(store.engine, config)
+        try:
+            allowed = SuppressionFilter(store.engine, config)
+        except PrivacyConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         target: TextIO = out
         hashing = None
         if args.output == "-":
@@ -371,7 +375,7 @@ def _subject_command(
         return 2
     try:
         return action(privacy)
-    except UnknownValue as exc:
+    except (UnknownValue, PrivacyConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadcrawler.domain.items import Lead, utcnow
-from leadcrawler.privacy.config import PrivacyConfig
+from leadcrawler.privacy.config import PEPPER_ENV, PrivacyConfig, PrivacyConfigError
 from leadcrawler.privacy.keys import (
     contact_keys,
     hashes,
@@ -57,6 +57,14 @@ logger = logging.getLogger(__name__)
 # Tables whose rows hold a lead's personal data (rewritten on PostgreSQL after a forget).
 PERSONAL_TABLES = ("leads", "contacts", "offers", "lead_keys", "sightings", "value_history")
 SCRUBBED_TABLES = (*PERSONAL_TABLES, "frontier", "runs")
+
+
+PEPPER_CHECK_KIND = "pepper"  # one row: HMAC(pepper, PEPPER_CHECK_KEY), to detect a changed pepper
+PEPPER_CHECK_KEY = "leadcrawler:pepper-check"
+
+
+class PepperMismatch(PrivacyConfigError):
+    """The pepper in the environment is not the one the suppression list was built with."""
 
 
 class UnknownValue(ValueError):
@@ -118,7 +126,24 @@ class PrivacyStore:
 
     def suppressed_hashes(self) -> set[str]:
         with self.sessions() as session:
-            return set(session.scalars(select(Suppression.key_hash)))
+            self.check_pepper(session)
+            return set(
+                session.scalars(
+                    select(Suppression.key_hash).where(Suppression.kind != PEPPER_CHECK_KIND)
+                )
+            )
+
+    def check_pepper(self, session: Session) -> None:
+        """Refuse to work with a pepper other than the one the list was built with: every
+        hash would silently miss, and forgotten people would come back."""
+        stored = session.scalar(
+            select(Suppression.key_hash).where(Suppression.kind == PEPPER_CHECK_KIND)
+        )
+        if stored is not None and stored != key_hash(self.config.pepper, PEPPER_CHECK_KEY):
+            raise PepperMismatch(
+                f"{PEPPER_ENV} is not the pepper this base's suppression list was built with: "
+                "set the original one (a changed pepper would let suppressed people back in)"
+            )
 
     def any_suppressed(self, session: Session, keys: Iterable[str]) -> bool:
         wanted = hashes(self.config.pepper, keys)
@@ -130,6 +155,17 @@ class PrivacyStore:
         return bool(found)
 
     def _add_suppression(self, session: Session, keys: Iterable[str], reason: str) -> int:
+        self.check_pepper(session)
+        check = select(Suppression.id).where(Suppression.kind == PEPPER_CHECK_KIND)
+        if session.scalar(check) is None:
+            session.add(
+                Suppression(
+                    key_hash=key_hash(self.config.pepper, PEPPER_CHECK_KEY),
+                    kind=PEPPER_CHECK_KIND,
+                    reason="pepper",
+                    created_at=utcnow(),
+                )
+            )
         keys = list(dict.fromkeys(keys))
         by_hash = {key_hash(self.config.pepper, k): key_kind(k) for k in keys}
         known = set(
@@ -372,6 +408,7 @@ class PrivacyStore:
     def access(self, value: str) -> SubjectResult:
         keys = self._keys_of(value)
         with self.sessions.begin() as session:
+            self.check_pepper(session)
             ids = self._lead_ids(session, keys)
             report = [self._lead_report(session, lead_id) for lead_id in sorted(ids)]
             suppressed = self.any_suppressed(session, keys)

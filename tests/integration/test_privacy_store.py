@@ -35,7 +35,7 @@ from leadcrawler.storage.models import (
     Suppression,
     ValueHistory,
 )
-from leadcrawler.storage.privacy import PrivacyStore, SuppressionFilter
+from leadcrawler.storage.privacy import PepperMismatch, PrivacyStore, SuppressionFilter
 from leadcrawler.storage.repository import LeadStore
 from leadcrawler.storage.store import open_store
 from settings.base import QUALIFY_RULES_FILE
@@ -372,3 +372,21 @@ def test_migration_marks_leads_stored_before_it_as_unrecorded(database_url: str)
     assert row[0] == "legitimate_interest"
     assert row[1] == row[2] == "unrecorded: stored before migration 0005_privacy"
     assert row[3] is None
+
+
+def test_a_changed_pepper_is_refused_rather_than_letting_people_back(
+    store: LeadStore,
+    config: PrivacyConfig,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    PrivacyStore(store.engine, config).forget("ana.doces@anadoces.com.br")
+    monkeypatch.setenv(PEPPER_ENV, "another-pepper-entirely-0123")
+    for command in (["access", "ana.doces@anadoces.com.br"], ["export", "-o", "-"]):
+        assert main([*command, "--database-url", database_url]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "not the pepper" in err
+    with pytest.raises(PepperMismatch):  # a crawl does not even start
+        run_chain(database_url, [ana()])
+    assert rows(store, LeadRow) == 0
