@@ -396,6 +396,13 @@ def cmd_forget(args: argparse.Namespace, out: TextIO) -> int:
         "They will not be collected again.",
         file=out,
     )
+    if not result.scrubbed:
+        print(
+            "warning: the database files could not be scrubbed yet (a transaction older than "
+            "the deletion is still open on the server); run the same command again later",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -61,6 +62,21 @@ SCRUBBED_TABLES = (*PERSONAL_TABLES, "frontier", "runs")
 
 PEPPER_CHECK_KIND = "pepper"  # one row: HMAC(pepper, PEPPER_CHECK_KEY), to detect a changed pepper
 PEPPER_CHECK_KEY = "leadcrawler:pepper-check"
+
+
+SCRUB_WAIT = 60.0  # seconds forget/purge wait for older transactions before VACUUM FULL
+
+
+def _wait_for_horizon(conn: Any, xid: int, wait: float) -> bool:
+    """True once no transaction that started before ``xid`` committed is still running."""
+    deadline = time.monotonic() + wait
+    while True:
+        oldest = conn.execute(text("SELECT txid_snapshot_xmin(txid_current_snapshot())")).scalar()
+        if oldest is not None and int(oldest) > xid:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
 
 
 class PepperMismatch(PrivacyConfigError):
@@ -107,6 +123,7 @@ class SubjectResult:
     newly_suppressed: int = 0
     deleted: dict[str, int] = field(default_factory=dict)
     report: list[dict[str, Any]] = field(default_factory=list)  # access: what is held
+    scrubbed: bool = False  # forget: the freed bytes were removed from the database files
 
 
 @dataclass(slots=True)
@@ -323,25 +340,45 @@ class PrivacyStore:
         counts["leads"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
         return counts
 
-    def scrub_files(self) -> None:
-        """Make deleted bytes unrecoverable from the database files.
+    def scrub_files(self, deleted_by_xid: int | None = None, wait: float = SCRUB_WAIT) -> bool:
+        """Make deleted bytes unrecoverable from the database files; True when done.
 
         SQLite: ``secure_delete`` (on for every connection, see :mod:`.db`) zeroes freed
-        content; a TRUNCATE checkpoint moves it into the main file and empties the WAL,
-        and VACUUM rebuilds the file so no page written before secure_delete was on keeps
-        old bytes. PostgreSQL: ``VACUUM FULL`` rewrites the tables into new files (old
-        WAL segments and backups age out under the server's own retention).
+        content; VACUUM rebuilds the file so no page written before secure_delete was on
+        keeps old bytes, and a TRUNCATE checkpoint empties the WAL.
+
+        PostgreSQL: ``VACUUM FULL`` rewrites the tables into new files, but it must keep
+        row versions that a transaction still open anywhere on the server might see. So
+        it first waits (up to ``wait`` seconds) until every transaction older than the
+        deleting one (``deleted_by_xid``) has ended; then rewrites the tables, re-analyses
+        them and rewrites ``pg_statistic`` (whose sampled values may hold the deleted
+        ones). Returns False, changing nothing, if an old transaction is still open:
+        run the command again later. Old WAL segments and backups age out under the
+        server's own retention.
         """
         if self.engine.dialect.name == "sqlite":
             with self.engine.connect() as conn:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
                 conn.execute(text("VACUUM"))
                 conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        elif self.engine.dialect.name == "postgresql":
-            with self.engine.connect() as conn:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-                for table in SCRUBBED_TABLES:
-                    conn.execute(text(f"VACUUM FULL {table}"))
+            return True
+        if self.engine.dialect.name != "postgresql":
+            return False
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            if deleted_by_xid is not None and not _wait_for_horizon(conn, deleted_by_xid, wait):
+                logger.warning(
+                    "A transaction older than the deletion is still open on the server: the "
+                    "rows are deleted, their bytes stay in the files until the command is run "
+                    "again"
+                )
+                return False
+            for table in SCRUBBED_TABLES:
+                conn.execute(text(f"VACUUM FULL {table}"))
+            for table in SCRUBBED_TABLES:
+                conn.execute(text(f"ANALYZE {table}"))
+            conn.execute(text("VACUUM FULL pg_catalog.pg_statistic"))
+        return True
 
     # --- the rights ------------------------------------------------------------------
 
@@ -352,6 +389,7 @@ class PrivacyStore:
         (``PERSIST_SPILL_DIR``), whose lines naming them are removed too."""
         keys = self._keys_of(value)
         with self.sessions.begin() as session:
+            xid = self._xid(session)
             ids = self._lead_ids(session, keys)
             all_keys = list(keys)
             uids = []
@@ -369,15 +407,22 @@ class PrivacyStore:
                 subject_hashes=hashes(self.config.pepper, keys),
                 details={"keys_suppressed": new, "deleted": deleted},
             )
-        if scrub and ids:
-            self.scrub_files()
+        # Always scrub, even when nothing was found now: a forget re-run after an earlier
+        # scrub could not finish (an old transaction was open) completes it.
+        scrubbed = self.scrub_files(xid) if scrub else False
         return SubjectResult(
             keys=keys,
             lead_uids=uids,
             suppressed=True,
             newly_suppressed=new,
             deleted=deleted,
+            scrubbed=scrubbed,
         )
+
+    def _xid(self, session: Session) -> int | None:
+        if self.engine.dialect.name != "postgresql":
+            return None
+        return int(session.scalar(text("SELECT txid_current()")) or 0)
 
     def suppress(self, value: str) -> SubjectResult:
         """Opposition without deletion: the person's keys go on the list; rows stay."""
@@ -427,6 +472,7 @@ class PrivacyStore:
         now = now or utcnow()
         cutoff = now - timedelta(days=self.config.retention_days)
         with self.sessions.begin() as session:
+            xid = self._xid(session)
             rows = session.execute(
                 select(LeadRow.id, LeadRow.uid).where(LeadRow.last_seen < cutoff)
             ).all()
@@ -445,7 +491,7 @@ class PrivacyStore:
                 },
             )
         if not dry_run and rows:
-            self.scrub_files()
+            self.scrub_files(xid)
         return result
 
     def _lead_report(self, session: Session, lead_id: int) -> dict[str, Any]:
