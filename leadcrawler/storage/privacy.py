@@ -340,7 +340,7 @@ class PrivacyStore:
         counts["leads"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
         return counts
 
-    def scrub_files(self, deleted_by_xid: int | None = None, wait: float = SCRUB_WAIT) -> bool:
+    def scrub_files(self, deleted_by_xid: int | None = None, wait: float | None = None) -> bool:
         """Make deleted bytes unrecoverable from the database files; True when done.
 
         SQLite: ``secure_delete`` (on for every connection, see :mod:`.db`) zeroes freed
@@ -364,6 +364,7 @@ class PrivacyStore:
             return True
         if self.engine.dialect.name != "postgresql":
             return False
+        wait = SCRUB_WAIT if wait is None else wait
         with self.engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             if deleted_by_xid is not None and not _wait_for_horizon(conn, deleted_by_xid, wait):
