@@ -12,7 +12,8 @@ list are not optional. Persist and export check the list again.
 
 Settings: ``PRIVACY_LEGAL_BASIS``, ``PRIVACY_PURPOSE``, ``PRIVACY_LIA_REFERENCE``,
 ``PRIVACY_RETENTION_DAYS``, ``PRIVACY_REQUIRE_PEPPER``, the environment variable
-``LEADCRAWLER_PRIVACY_PEPPER``, ``DATABASE_URL``, ``PERSIST_AUTO_MIGRATE``.
+``LEADCRAWLER_PRIVACY_PEPPER``. The gate is the enricher chain's (``Chain.privacy_gate``),
+the base the storage extension's.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ from weakref import WeakKeyDictionary
 from scrapy.exceptions import DropItem
 
 from leadcrawler.domain.items import Lead
-from leadcrawler.privacy.config import PrivacyConfig
+from leadcrawler.extensions import EnricherExtension, StorageExtension
 from leadcrawler.privacy.gate import PrivacyGate
-from leadcrawler.storage.privacy import PrivacyStore
-from leadcrawler.storage.store import open_store
+
+if TYPE_CHECKING:
+    from leadcrawler.enricher.service import Chain
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -52,36 +54,24 @@ class SuppressedLead(DropItem):
 
 
 class PrivacyPipeline:
-    def __init__(
-        self, crawler: Crawler, stats: StatsCollector, config: PrivacyConfig, database_url: str
-    ) -> None:
+    def __init__(self, crawler: Crawler, stats: StatsCollector, chain: Chain) -> None:
         self.crawler = crawler
         self.stats = stats
-        self.config = config
-        self.database_url = database_url
-        self.auto_migrate = crawler.settings.getbool("PERSIST_AUTO_MIGRATE")
-        self.gate = PrivacyGate(config, region=crawler.settings.get("NORMALIZE_DEFAULT_REGION"))
+        self.chain = chain
+        # A PrivacyConfigError stops the crawl before it starts: no lead may be collected
+        # without a legal basis, nor with a production list that cannot be checked.
+        self.gate = chain.privacy_gate
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        # A PrivacyConfigError stops the crawl before it starts: no lead may be collected
-        # without a legal basis, nor with a production list that cannot be checked.
-        config = PrivacyConfig.from_settings(crawler.settings)
         assert crawler.stats is not None
-        return cls(crawler, crawler.stats, config, crawler.settings.get("DATABASE_URL") or "")
+        return cls(crawler, crawler.stats, EnricherExtension.of(crawler).chain)
 
     async def open_spider(self) -> None:
-        if self.database_url:
-            self.gate.suppressed = await asyncio.to_thread(self._load)
+        base = await StorageExtension.of(self.crawler).base()
+        await asyncio.to_thread(self.chain.load_suppression, base)
         _GATES[self.crawler] = self.gate
         logger.info("Suppression list: %d key(s)", len(self.gate.suppressed))
-
-    def _load(self) -> set[str]:
-        store = open_store(self.database_url, self.auto_migrate)
-        try:
-            return PrivacyStore(store.engine, self.config).suppressed_hashes()
-        finally:
-            store.engine.dispose()
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Lead):

@@ -19,11 +19,11 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -620,6 +620,9 @@ def _iso(moment: datetime | None) -> str | None:
     return as_utc(moment).isoformat() if moment is not None else None
 
 
+RowT = TypeVar("RowT", bound=Mapping[str, object])
+
+
 class SuppressionFilter:
     """The check exports and the API run on every lead they are about to show.
 
@@ -632,7 +635,7 @@ class SuppressionFilter:
         self.hashes = PrivacyStore(engine, config).suppressed_hashes()
         self.refused = 0
 
-    def allows(self, lead: dict[str, Any] | Lead) -> bool:
+    def allows(self, lead: Mapping[str, object] | Lead) -> bool:
         if not self.hashes:
             return True
         keys = lead_suppression_keys(lead) if isinstance(lead, Lead) else stored_lead_keys(lead)
@@ -641,12 +644,13 @@ class SuppressionFilter:
             return False
         return True
 
-    def filter(self, leads: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    def filter(self, leads: Iterable[RowT]) -> Iterator[RowT]:
         return (lead for lead in leads if self.allows(lead))
 
 
-def stored_lead_keys(lead: dict[str, Any]) -> list[str]:
+def stored_lead_keys(row: Mapping[str, object]) -> list[str]:
     """Keys of a lead as :meth:`LeadStore.iter_leads` yields it."""
+    lead: Any = row
     keys: list[str] = []
     if lead.get("cnpj"):
         keys.append(f"cnpj:{lead['cnpj']}")

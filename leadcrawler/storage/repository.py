@@ -51,6 +51,7 @@ from leadcrawler.storage.models import (
     Suppression,
     ValueHistory,
 )
+from leadcrawler.storage.readmodel import StoredLead
 
 LEAD_FIELDS = ("display_name", "legal_name", "cnpj", "website", "domain")
 HISTORY_FIELDS = ("display_name", "legal_name", "cnpj", "website")
@@ -643,7 +644,7 @@ class LeadStore:
 
     def iter_leads(
         self, where: LeadFilter | None = None, batch_size: int = 500
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[StoredLead]:
         """Leads with their contacts, offers and source URLs, in priority order
         (tier, then score, then recency), optionally filtered.
 
@@ -701,9 +702,7 @@ class LeadStore:
                     )
 
 
-def _lead_dict(
-    lead: Any, contacts: list[Any], offers: list[Any], sources: list[str]
-) -> dict[str, Any]:
+def _lead_dict(lead: Any, contacts: list[Any], offers: list[Any], sources: list[str]) -> StoredLead:
     return {
         "lead_id": lead["uid"],
         "name": lead["display_name"] or lead["legal_name"],
