@@ -394,3 +394,19 @@ def test_a_changed_pepper_is_refused_rather_than_letting_people_back(
     with pytest.raises(PepperMismatch):  # a crawl does not even start
         run_chain(database_url, [ana()])
     assert rows(store, LeadRow) == 0
+
+
+def test_the_enricher_service_applies_the_gate_for_imports_and_the_api(
+    store: LeadStore, config: PrivacyConfig, database_url: str
+) -> None:
+    from leadcrawler.enricher.service import enrich_leads
+
+    PrivacyStore(store.engine, config).suppress("(31) 99000-1234")
+    raw = ana()
+    raw.legal_basis = None  # as an importer hands it over: the gate stamps it
+    report = enrich_leads([raw, bruno()], database_url=database_url)
+    assert report.rejected == {"suppressed": 1}
+    assert report.stats["leadcrawler/privacy/suppressed"] == 1
+    with store.sessions() as session:
+        row = session.scalars(select(LeadRow)).one()
+    assert row.display_name == "Bruno Cursos" and row.legal_basis == "legitimate_interest"
