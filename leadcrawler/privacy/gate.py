@@ -59,6 +59,8 @@ class PrivacyGate:
         return Screening(suppressed=self.is_suppressed(lead), dropped=dropped)
 
     def is_suppressed(self, lead: Lead) -> bool:
+        if not self.suppressed:
+            return False  # an empty list: no key to compute (and no phone to parse)
         return self.any_suppressed(lead_suppression_keys(lead, self.region))
 
     def url_suppressed(self, url: str) -> bool:
