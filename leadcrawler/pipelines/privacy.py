@@ -68,8 +68,12 @@ class PrivacyPipeline:
         return cls(crawler, crawler.stats, EnricherExtension.of(crawler).chain)
 
     async def open_spider(self) -> None:
-        base = await StorageExtension.of(self.crawler).base()
-        await asyncio.to_thread(self.chain.load_suppression, base)
+        storage = self.crawler.get_extension(StorageExtension)
+        if storage is not None:
+            base = await storage.base()
+            await asyncio.to_thread(self.chain.load_suppression, base)
+        else:  # no base (DATABASE_URL empty): nothing is stored, no list to read
+            logger.warning("No base: the suppression list cannot be read for this crawl")
         _GATES[self.crawler] = self.gate
         logger.info("Suppression list: %d key(s)", len(self.gate.suppressed))
 
