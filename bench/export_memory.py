@@ -55,6 +55,9 @@ def synthetic(i: int) -> Lead:
             point(ContactKind.PHONE, f"+55119{i:08d}"),
         ],
         offers=[Offer("kiwify", url, f"Curso {i}", Decimal("97.00"))],
+        legal_basis="legitimate_interest",
+        purpose="benchmark",
+        lia_reference="bench",
     )
     lead.identity_keys = keys_for_lead(lead)
     return lead

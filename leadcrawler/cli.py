@@ -9,6 +9,10 @@
   leadcrawler replay     store the leads parked while the base was away
   leadcrawler rescore    re-score every lead after editing settings/qualification.toml
   leadcrawler report     recent runs per source: a table, or charts in one HTML file (--html)
+  leadcrawler access     everything held about a person, with provenance (LGPD art. 18)
+  leadcrawler forget     delete a person and every trace of them; never collect them again
+  leadcrawler suppress   keep a person out of crawls and exports without deleting (opposition)
+  leadcrawler purge      delete leads not seen within PRIVACY_RETENTION_DAYS
 
 The base is ``DATABASE_URL`` from the Scrapy settings (environment or ``--database-url``).
 """
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import json
 import logging
 import os
 import sys
@@ -32,10 +38,13 @@ from scrapy.utils.conf import closest_scrapy_cfg
 from scrapy.utils.project import get_project_settings
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from leadcrawler.domain.items import utcnow
 from leadcrawler.domain.scoring import Rules, RulesError
 from leadcrawler.enricher import Chain, ConfigError, MemoryStats
 from leadcrawler.enricher.dns import DnsConfig, MxResult
 from leadcrawler.enricher.enrich import mx_facts
+from leadcrawler.logformatter import install_log_masking
+from leadcrawler.privacy.config import PrivacyConfig, PrivacyConfigError
 from leadcrawler.storage import readmodel
 from leadcrawler.storage.db import DatabaseUnavailable, describe_database_error
 from leadcrawler.storage.db import database_url as database_url_of
@@ -46,6 +55,13 @@ from leadcrawler.storage.export import (
     export,
     last_export,
     record_export,
+)
+from leadcrawler.storage.privacy import (
+    PrivacyStore,
+    SubjectResult,
+    SuppressionFilter,
+    UnknownValue,
+    record_audit,
 )
 from leadcrawler.storage.readmodel import StoredLead
 from leadcrawler.storage.repository import LeadFilter, LeadStore
@@ -142,6 +158,9 @@ def best_contact(lead: StoredLead) -> str | None:
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     settings = project_settings(args.database_url)
+    config = privacy_config(settings)
+    if config is None:
+        return 2
     started_at = datetime.now(UTC)
     changed_since: datetime | None = None
     if args.changed_since == "LAST":
@@ -161,7 +180,15 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     )
     store = existing_store(settings["DATABASE_URL"])
     try:
-        leads = store.iter_leads(where)
+        # The suppression list is checked again here: a person suppressed after their
+        # lead was stored is never handed to sales.
+        try:
+            allowed = SuppressionFilter(store.engine, config)
+        except PrivacyConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        digest = hashlib.sha256()
+        leads = allowed.filter(store.iter_leads(where))
         show_bar = args.output != "-" and sys.stderr.isatty()
         with progress_bar(show_bar, store.count_leads(where) if show_bar else 0) as advance:
             count = export(
@@ -171,7 +198,27 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
                 dialect=args.csv_dialect,
                 phone_format=args.phone_format,
                 stdout=out,
+                digest=digest,
             )
+        record_audit(
+            store.engine,
+            "export",
+            details={
+                "filters": {
+                    "tier": list(args.tier),
+                    "min_score": args.min_score,
+                    "since": args.since.isoformat() if args.since else None,
+                    "platform": list(args.platform),
+                    "source": list(args.source),
+                    "changed_since": changed_since.isoformat() if changed_since else None,
+                },
+                "format": args.format,
+                "rows": count,
+                "suppressed_rows": allowed.refused,
+                "output": "stdout" if args.output == "-" else "file",
+                "sha256": digest.hexdigest(),
+            },
+        )
     finally:
         store.engine.dispose()
     if args.output != "-":
@@ -496,6 +543,110 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def privacy_config(settings: Settings) -> PrivacyConfig | None:
+    """The privacy settings, or None after a one-line error on standard error."""
+    try:
+        return PrivacyConfig.from_settings(settings)
+    except PrivacyConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def _privacy_store(args: argparse.Namespace, must_exist: bool = False) -> PrivacyStore | None:
+    settings = project_settings(args.database_url)
+    config = privacy_config(settings)
+    if config is None:
+        return None
+    database_url = settings["DATABASE_URL"]
+    store = existing_store(database_url) if must_exist else open_store(database_url)
+    return PrivacyStore(store.engine, config)
+
+
+def _subject_command(
+    args: argparse.Namespace,
+    action: Callable[[PrivacyStore], SubjectResult],
+    must_exist: bool = False,
+) -> SubjectResult | int:
+    privacy = _privacy_store(args, must_exist)
+    if privacy is None:
+        return 2
+    try:
+        return action(privacy)
+    except (UnknownValue, PrivacyConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        privacy.engine.dispose()
+
+
+def cmd_forget(args: argparse.Namespace, out: TextIO) -> int:
+    spill_dir = Path(project_settings(args.database_url).get("PERSIST_SPILL_DIR") or "")
+    result = _subject_command(
+        args, lambda p: p.forget(args.value, spill_dir=spill_dir if spill_dir.name else None)
+    )
+    if isinstance(result, int):
+        return result
+    removed = ", ".join(f"{n} {table}" for table, n in result.deleted.items() if n)
+    print(
+        f"Forgot {len(result.lead_uids)} lead(s) ({removed or 'nothing was held'}); "
+        f"{result.newly_suppressed} identity key(s) added to the suppression list. "
+        "They will not be collected again.",
+        file=out,
+    )
+    if not result.scrubbed:
+        print(
+            "warning: the database files could not be scrubbed yet (a transaction older than "
+            "the deletion is still open on the server); run the same command again later",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_suppress(args: argparse.Namespace, out: TextIO) -> int:
+    result = _subject_command(args, lambda p: p.suppress(args.value))
+    if isinstance(result, int):
+        return result
+    print(
+        f"Suppressed: {result.newly_suppressed} identity key(s) added; "
+        f"{len(result.lead_uids)} stored lead(s) kept but left out of crawls and exports.",
+        file=out,
+    )
+    return 0
+
+
+def cmd_access(args: argparse.Namespace, out: TextIO) -> int:
+    result = _subject_command(args, lambda p: p.access(args.value), must_exist=True)
+    if isinstance(result, int):
+        return result
+    if result.report:
+        status = "held"
+    elif result.suppressed:
+        status = "suppressed, nothing held"
+    else:
+        status = "nothing held"
+    answer = {"status": status, "suppressed": result.suppressed, "leads": result.report}
+    print(json.dumps(answer, ensure_ascii=False, indent=2, default=str), file=out)
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace, out: TextIO) -> int:
+    privacy = _privacy_store(args)
+    if privacy is None:
+        return 2
+    try:
+        result = privacy.purge(utcnow(), dry_run=args.dry_run)
+    finally:
+        privacy.engine.dispose()
+    verb = "Would delete" if args.dry_run else "Deleted"
+    print(
+        f"{verb} {len(result.lead_uids)} lead(s) not seen since "
+        f"{result.cutoff:%Y-%m-%d %H:%M} UTC ({privacy.config.retention_days} days)",
+        file=out,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="leadcrawler", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -574,10 +725,27 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--spider", help="only this spider's runs, e.g. kiwify")
     report.add_argument("--html", metavar="FILE", help="write a self-contained page with charts")
     report.set_defaults(func=cmd_report)
+    value_help = (
+        "the person's e-mail, phone (any format), CNPJ, profile/checkout/site URL "
+        "or seller:<platform>:<id>"
+    )
+    access = add("access", "Print everything held about a person, with provenance (JSON)")
+    access.add_argument("value", help=value_help)
+    access.set_defaults(func=cmd_access)
+    forget = add("forget", "Delete a person and every trace of them; never collect them again")
+    forget.add_argument("value", help=value_help)
+    forget.set_defaults(func=cmd_forget)
+    suppress = add("suppress", "Keep a person out of crawls and exports without deleting")
+    suppress.add_argument("value", help=value_help)
+    suppress.set_defaults(func=cmd_suppress)
+    purge = add("purge", "Delete leads not seen within PRIVACY_RETENTION_DAYS")
+    purge.add_argument("--dry-run", action="store_true", help="only say what would go")
+    purge.set_defaults(func=cmd_purge)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    install_log_masking()
     args = build_parser().parse_args(argv)
     if args.func not in (cmd_demo, cmd_enrich):  # a crawl installs Scrapy's own log handler
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -5,13 +5,22 @@ e-mails and phone numbers, and logs are kept, shipped and read by people who nee
 such data (LGPD minimisation), so items are logged by their uid, source URL and a
 summary, and any e-mail or phone that still slips into a message is masked.
 
-Settings: ``LOG_FORMATTER = "leadcrawler.logformatter.MaskingLogFormatter"``.
+Every other log line is covered too: :func:`install_log_masking` (run by the
+:class:`LogMasking` extension in every crawl, and by the ``leadcrawler`` command) wraps
+the process's log-record factory, so any message from any logger (the project's, Scrapy's,
+Twisted's, the API server's) has its e-mails and phone numbers masked before a handler
+sees it.
+
+Settings: ``LOG_FORMATTER = "leadcrawler.logformatter.MaskingLogFormatter"``,
+``EXTENSIONS = {"leadcrawler.logformatter.LogMasking": 0}`` (no switch: logs are kept and
+shipped, personal data must never be in them).
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.logformatter import LogFormatter, LogFormatterResult
 
@@ -30,6 +39,53 @@ def mask(text: str) -> str:
     """``ana@loja.com.br`` -> ``a***@***``; ``+5511987654321`` -> ``***21``."""
     text = EMAIL_RE.sub(lambda m: f"{m.group(1)}***@***", text)
     return PHONE_RE.sub(lambda m: f"***{m.group(2)}", text)
+
+
+# Phone numbers as they show up in messages: E.164 (+5511987654321), WhatsApp-link digits
+# (5511987654321) and the Brazilian written form ((11) 98765-4321, 11 9876-5432). Narrower
+# than PHONE_RE so that byte counts, timings and ids in ordinary log lines stay readable.
+_LOG_PHONE_RE = re.compile(
+    r"\+\d[\d ().-]{8,20}\d|(?<![\w.])55\d{10,11}(?!\d)|\(?\b\d{2}\)?[ ]?9?[ ]?\d{4}-\d{4}\b"
+)
+
+
+def mask_log_text(text: str) -> str:
+    """E-mails and phone numbers masked, the rest of a log message untouched."""
+    text = EMAIL_RE.sub(lambda m: f"{m.group(1)}***@***", text)
+    return _LOG_PHONE_RE.sub(lambda m: "***" + m.group(0)[-2:], text)
+
+
+_installed: list[bool] = []
+
+
+def install_log_masking() -> None:
+    """Mask personal data in every log record this process creates (idempotent)."""
+    if _installed:
+        return
+    _installed.append(True)
+    make_record = logging.getLogRecordFactory()
+
+    def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: let logging report it as usual
+            return record
+        clean = mask_log_text(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return record
+
+    logging.setLogRecordFactory(masked_record)
+
+
+class LogMasking:
+    """Extension: installs :func:`install_log_masking` when a crawl starts."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> Self:
+        install_log_masking()
+        return cls()
 
 
 def describe(item: Any) -> str:
@@ -62,9 +118,11 @@ class MaskingLogFormatter(LogFormatter):
         spider: Spider,
     ) -> LogFormatterResult:
         result = super().dropped(item, exception, response, spider)
+        # A suppressed person leaves no trace, not even the page they were seen on.
+        suppressed = type(exception).__name__ == "SuppressedLead"
         result["args"] = {
             **_args(result),
-            "item": describe(item),
+            "item": "<Lead suppressed>" if suppressed else describe(item),
             "exception": mask(str(exception)),
         }
         return result

@@ -68,6 +68,8 @@ REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19 runs Python sent to a localhost po
 # --- Logging: items hold personal data; never log them in full ---------------------------
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "leadcrawler.logformatter.MaskingLogFormatter"
+# Every log record of the process (Scrapy's, Twisted's, ours) has e-mails/phones masked.
+EXTENSIONS = {"leadcrawler.logformatter.LogMasking": 0}
 
 # --- Crawl resilience (leadcrawler/middlewares.py) --------------------------------------
 # Order matters: the SSRF guard runs first (no robots.txt fetch for a refused host), robots.txt
@@ -124,6 +126,7 @@ EXTENSIONS = {
 # --- Pipeline chain: normalize -> validate -> enrich -> dedupe -> qualify -> persist ------
 # Each stage has its own <PREFIX>_ENABLED flag; switch a stage off there, not here.
 ITEM_PIPELINES = {
+    "leadcrawler.pipelines.privacy.PrivacyPipeline": 50,  # always on: see PRIVACY_* below
     "leadcrawler.pipelines.normalize.NormalizePipeline": 100,
     "leadcrawler.pipelines.validate.ValidatePipeline": 200,
     "leadcrawler.pipelines.enrich.EnrichPipeline": 300,
@@ -132,6 +135,24 @@ ITEM_PIPELINES = {
     "leadcrawler.pipelines.persist.PersistPipeline": 600,
     "leadcrawler.pipelines.frontier.FrontierPipeline": 700,  # discovery spiders' URLs
 }
+
+# --- Privacy (LGPD): leadcrawler/privacy/, README "LGPD" ---------------------------------
+# Every stored lead carries these three; storage refuses a lead without them.
+PRIVACY_LEGAL_BASIS = "legitimate_interest"  # LGPD art. 7 IX: the only basis prospecting has
+PRIVACY_PURPOSE = (
+    "B2B outbound prospecting: offering our services to producers who sell digital products, "
+    "through the business contacts they publish"
+)
+# Where the written legitimate-interest assessment (LIA) lives: a document id or URL. The
+# default marks an unassessed development base; production requires the real one.
+PRIVACY_LIA_REFERENCE = os.environ.get(
+    "LEADCRAWLER_LIA_REFERENCE", "UNASSESSED-DEVELOPMENT (set LEADCRAWLER_LIA_REFERENCE)"
+)
+PRIVACY_RETENTION_DAYS = 365  # `leadcrawler purge` deletes leads not seen for this long
+# The suppression list's HMAC pepper comes from the LEADCRAWLER_PRIVACY_PEPPER environment
+# variable only. Without it, development uses a public pepper (logged as a WARNING);
+# production refuses to start.
+PRIVACY_REQUIRE_PEPPER = False
 
 NORMALIZE_ENABLED = True
 NORMALIZE_DEFAULT_REGION = "BR"  # region for phone numbers written without +country code

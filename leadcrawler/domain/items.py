@@ -99,6 +99,11 @@ class Lead:
     # "retry: dns-timeout", "site_seconds": 1.2}. A failed step never drops the lead; it
     # is stored and retried by a later run (``leadcrawler enrich --retry-failed``).
     enrichment: dict[str, Any] = field(default_factory=dict)
+    # Why this lead may be held at all (LGPD art. 7 IX, 10, 37): stamped from the settings
+    # by the privacy gate (leadcrawler.privacy.gate); storage refuses a lead without them.
+    legal_basis: str | None = None
+    purpose: str | None = None
+    lia_reference: str | None = None
 
 
 @dataclass(slots=True)

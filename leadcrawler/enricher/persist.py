@@ -29,6 +29,8 @@ from leadcrawler.domain.items import Lead
 from leadcrawler.domain.scoring import Rules
 from leadcrawler.domain.urls import redact_arguments
 from leadcrawler.enricher.config import ConfigError, Settings, Stats
+from leadcrawler.privacy.config import PrivacyConfig
+from leadcrawler.privacy.gate import LegalBasisMissing, require_legal_basis
 from leadcrawler.storage.repository import LeadStore, SaveResult
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ class PersistConfig:
     retry_times: int = 3
     retry_backoff: float = 2.0  # seconds before the first retry; doubles each time
     spill_dir: Path = Path("data/unsaved")
+    pepper: bytes | None = None  # the suppression list's key: the list is checked at write
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PersistConfig:
@@ -48,6 +51,7 @@ class PersistConfig:
             retry_times=settings.getint("PERSIST_RETRY_TIMES"),
             retry_backoff=settings.getfloat("PERSIST_RETRY_BACKOFF"),
             spill_dir=Path(settings.get("PERSIST_SPILL_DIR") or "data/unsaved"),
+            pepper=PrivacyConfig.from_settings(settings).pepper,
         )
         if config.batch_size < 1:
             raise ConfigError("PERSIST_BATCH_SIZE must be at least 1")
@@ -84,6 +88,13 @@ class Persister:
 
     async def add(self, lead: Lead) -> None:
         self.stats.inc_value("leadcrawler/persist/received")
+        try:
+            require_legal_basis(lead)
+        except LegalBasisMissing as exc:
+            # Storage would refuse it: say so once per lead, never store it.
+            self.stats.inc_value("leadcrawler/persist/refused/no_legal_basis")
+            logger.error("%s", exc)
+            return
         self.buffer.append(lead)
         if len(self.buffer) >= self.config.batch_size:
             await self.flush()
@@ -122,7 +133,10 @@ class Persister:
                 result.created += one.created
                 result.updated += one.updated
                 result.merged += one.merged
+                result.suppressed += one.suppressed
         self.stats.inc_value("leadcrawler/persist/batches")
+        if result.suppressed:
+            self.stats.inc_value("leadcrawler/privacy/suppressed_at_persist", result.suppressed)
         self.stats.inc_value("leadcrawler/persist/created", result.created)
         self.stats.inc_value("leadcrawler/persist/updated", result.updated)
         self.stats.inc_value("leadcrawler/persist/merged", result.merged)
@@ -130,7 +144,9 @@ class Persister:
     async def _save(self, leads: list[Lead]) -> SaveResult:
         assert self.store is not None
         # Database I/O blocks: keep it off the event loop's thread.
-        return await asyncio.to_thread(self.store.save, leads, self.run_id, self.rules)
+        return await asyncio.to_thread(
+            self.store.save, leads, self.run_id, self.rules, self.config.pepper
+        )
 
     async def _save_with_retries(self, batch: list[Lead]) -> SaveResult | None:
         delay = self.config.retry_backoff

@@ -33,6 +33,8 @@ from leadcrawler.enricher.normalize import NormalizeConfig, Normalizer
 from leadcrawler.enricher.persist import PersistConfig, Persister
 from leadcrawler.enricher.qualify import Qualifier, rules_from_settings
 from leadcrawler.enricher.validate import Validator
+from leadcrawler.privacy.config import PrivacyConfig
+from leadcrawler.privacy.gate import PrivacyGate
 from leadcrawler.storage.base import Base
 
 logger = logging.getLogger(__name__)
@@ -88,6 +90,23 @@ class Chain:
                 rules_from_settings(self.settings) if self.enabled("qualify") else None
             )
         return self._built["rules"]
+
+    # The privacy gate is not a switchable step: no lead is collected without a legal basis,
+    # and a suppressed person never goes further. Raises PrivacyConfigError on bad settings.
+
+    @property
+    def privacy_gate(self) -> PrivacyGate:
+        if "privacy_gate" not in self._built:
+            self._built["privacy_gate"] = PrivacyGate(PrivacyConfig.from_settings(self.settings))
+        gate: PrivacyGate = self._built["privacy_gate"]
+        return gate
+
+    def load_suppression(self, base: Base) -> None:
+        """Load the base's suppression list into the gate (blocking: call from a thread)."""
+        from leadcrawler.storage.privacy import PrivacyStore
+
+        gate = self.privacy_gate
+        gate.suppressed = PrivacyStore(base.engine, gate.config).suppressed_hashes()
 
     # The steps; None when switched off. Building one raises ConfigError on a bad setting.
 
@@ -151,6 +170,8 @@ class Chain:
     def use_base(self, base: Base | None) -> None:
         """Give the chain the host's base: persist writes there, dedupe consults it."""
         self.base = base
+        if base is not None:
+            self.load_suppression(base)
         persister = self.persister
         if base is None or persister is None:
             return
@@ -167,6 +188,12 @@ class Chain:
 
     async def process(self, lead: Lead) -> Lead:
         """Run ``lead`` through every enabled step; raises :class:`Rejected`."""
+        screening = self.privacy_gate.screen(lead)
+        for why, count in screening.dropped.items():
+            self.stats.inc_value(f"leadcrawler/privacy/minimised/{why}", count)
+        if screening.suppressed:
+            self.stats.inc_value("leadcrawler/privacy/suppressed")
+            raise Rejected("privacy", "suppressed")
         if self.normalizer is not None:
             self.normalizer.normalize(lead)
         if self.validator is not None:

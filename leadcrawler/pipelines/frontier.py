@@ -18,6 +18,7 @@ from scrapy.exceptions import NotConfigured
 from leadcrawler.domain.items import DiscoveredUrl
 from leadcrawler.enricher.config import ConfigError
 from leadcrawler.extensions import StorageExtension
+from leadcrawler.pipelines.privacy import gate_for
 from leadcrawler.storage.frontier import FrontierStore
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class FrontierPipeline:
         self.batch_size = batch_size
         self.buffer: list[DiscoveredUrl] = []
         self.frontier: FrontierStore | None = None
+        self.crawler: Crawler | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -44,13 +46,20 @@ class FrontierPipeline:
         if batch_size < 1:
             raise ConfigError("FRONTIER_BATCH_SIZE must be at least 1")
         assert crawler.stats is not None
-        return cls(crawler.stats, StorageExtension.of(crawler), batch_size)
+        pipeline = cls(crawler.stats, StorageExtension.of(crawler), batch_size)
+        pipeline.crawler = crawler
+        return pipeline
 
     async def open_spider(self) -> None:
         self.frontier = (await self.storage.base()).frontier()
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, DiscoveredUrl):
+            gate = gate_for(self.crawler) if self.crawler is not None else None
+            if gate is not None and gate.url_suppressed(item.url):
+                # The page of a forgotten or opposing producer never enters the frontier.
+                self.stats.inc_value("leadcrawler/privacy/suppressed_discovery")
+                return item
             self.buffer.append(item)
             if len(self.buffer) >= self.batch_size:
                 await self.flush()

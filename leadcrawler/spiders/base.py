@@ -51,6 +51,7 @@ from leadcrawler.exceptions import DeferredRequest
 from leadcrawler.extensions import StorageExtension
 from leadcrawler.extraction.extract import read_product_page
 from leadcrawler.middlewares import SSRFBlocked
+from leadcrawler.pipelines.privacy import gate_for
 from leadcrawler.spiders.sitevisit import SiteVisitMixin, site_name
 from leadcrawler.storage.frontier import FrontierStore, Outcome
 
@@ -184,6 +185,14 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
                     self.outcomes.append((url, Outcome.GONE, "not a product page"))
                 continue
             canonical = canonical_platform_url(url)
+            gate = gate_for(self.crawler)
+            if gate is not None and gate.url_suppressed(canonical):
+                # A forgotten or opposing producer's page: not requested at all.
+                assert self.crawler.stats is not None
+                self.crawler.stats.inc_value("leadcrawler/privacy/suppressed_before_visit")
+                if self.uses_frontier:
+                    self.outcomes.append((url, Outcome.GONE, "suppressed"))
+                continue
             if canonical in self.seen_inputs:
                 self._inc("input/duplicate")
                 continue

@@ -47,6 +47,7 @@ from leadcrawler.extraction.contacts import (
     extract_page,
     is_platform_domain,
 )
+from leadcrawler.pipelines.privacy import gate_for
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -90,6 +91,12 @@ class SiteVisitMixin:
     def visit_site(self, lead: Lead, response: Response | None = None) -> Iterator[Any]:
         """Yield ``lead`` after reading its site; ``response`` is the home page if fetched."""
         settings = self.crawler.settings
+        gate = gate_for(self.crawler)
+        if gate is not None and gate.is_suppressed(lead):
+            # A suppressed person: no site visit, no lead. Counted, never logged in detail.
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("leadcrawler/privacy/suppressed_before_visit")
+            return
         start = self.site_to_visit(lead)
         if not settings.getbool("ENRICH_SITE_ENABLED") or not start:
             yield lead

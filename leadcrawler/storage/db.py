@@ -94,6 +94,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # Deleted rows are overwritten with zeros, not just unlinked: `leadcrawler forget`
+    # promises that a forgotten person's bytes are gone from the file (LGPD art. 18 VI).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

@@ -43,7 +43,7 @@ from leadcrawler.storage.readmodel import (
 COLUMNS = (
     "lead_id", "name", "email", "emails", "email_status", "phone", "phones", "whatsapp",
     "instagram", "website", "domain", "platforms", "offers", "source_urls", "presence", "score",
-    "tier", "score_reasons", "first_seen", "last_seen",
+    "tier", "score_reasons", "first_seen", "last_seen", "legal_basis", "purpose", "lia_reference",
 )  # fmt: skip
 MULTI_SEPARATOR = " | "
 FORMULA_TRIGGERS = ("=", "+", "-", "@")
@@ -174,6 +174,10 @@ def lead_record(lead: StoredLead, phone_format: str = "e164") -> dict[str, Any]:
         "score_reasons": dict(lead["score_reasons"] or {}),
         "first_seen": _iso(lead["first_seen"]),
         "last_seen": _iso(lead["last_seen"]),
+        # LGPD transparency: why each lead is held (settings PRIVACY_*).
+        "legal_basis": lead.get("legal_basis") or "",
+        "purpose": lead.get("purpose") or "",
+        "lia_reference": lead.get("lia_reference") or "",
     }
 
 
@@ -241,11 +245,18 @@ def export(
     dialect: str = "excel-br",
     phone_format: str = "e164",
     stdout: IO[str] | None = None,
+    digest: Any = None,
 ) -> int:
-    """Write ``leads`` to ``output`` (``-`` for standard output); returns the row count."""
+    """Write ``leads`` to ``output`` (``-`` for standard output); returns the row count.
+
+    ``digest`` (a :mod:`hashlib` object) is fed the UTF-8 bytes written, whatever the
+    target (a file, a FIFO, standard output): the audit log records the export's hash.
+    """
     records = (lead_record(lead, phone_format) for lead in leads)
 
     def write(handle: IO[str]) -> int:
+        if digest is not None:
+            handle = HashingWriter(handle, digest)  # type: ignore[assignment]
         if fmt == "jsonl":
             return write_jsonl(records, handle)
         return write_csv(records, handle, dialect)
@@ -257,6 +268,21 @@ def export(
         if output == "-" or isinstance(exc, BrokenPipeError):
             raise
         raise ExportError(f"cannot write to {output}: {exc.strerror or exc}") from None
+
+
+class HashingWriter:
+    """A text stream that passes writes through and feeds their UTF-8 bytes to a digest."""
+
+    def __init__(self, inner: IO[str], digest: Any) -> None:
+        self.inner = inner
+        self.digest = digest
+
+    def write(self, text: str) -> int:
+        self.digest.update(text.encode("utf-8"))
+        return self.inner.write(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
 
 
 class ExportError(ValueError):

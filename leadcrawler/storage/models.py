@@ -82,8 +82,18 @@ class LeadRow(Base):
     # How the enrichment steps went ({"site": "failed: http_503", "mx": "retry: dns-timeout"}):
     # what `leadcrawler enrich --retry-failed` picks up.
     enrichment: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # LGPD arts. 7 IX, 10, 37: why this lead may be held (from PRIVACY_* settings).
+    legal_basis: Mapped[str] = mapped_column(String(50))
+    purpose: Mapped[str] = mapped_column(Text)
+    lia_reference: Mapped[str] = mapped_column(Text)
+    # Set by `leadcrawler suppress` (opposition, art. 18 §2): the lead is kept but never
+    # listed, exported, served by the API, enriched or retried again.
+    suppressed_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_leads_priority", "tier", "score", "last_seen"),)
+    __table_args__ = (
+        Index("ix_leads_priority", "tier", "score", "last_seen"),
+        Index("ix_leads_last_seen", "last_seen"),  # retention purges
+    )
 
 
 class LeadKey(Base):
@@ -187,3 +197,41 @@ class FrontierUrl(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_frontier_queue", "platform", "status", "first_seen"),)
+
+
+class Suppression(Base):
+    """A person who must never be collected again: keyed hashes, never a clear value.
+
+    ``key_hash`` is HMAC-SHA256(pepper, identity key) (:mod:`leadcrawler.privacy.keys`);
+    ``kind`` says which kind of key (email, phone, social, cnpj, checkout, seller, domain);
+    ``reason``: ``forget`` (erased) or ``suppress`` (opposition: kept out, not erased).
+    """
+
+    __tablename__ = "suppression"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Append-only log of privacy-relevant actions: ids and hashes, never personal data.
+
+    ``action``: export, api_read, forget, access, suppress, purge. ``lead_uids``: the
+    leads concerned; ``subject_hashes``: keyed hashes of the identity keys a data subject
+    gave; ``details``: filters, row counts, file hashes. Triggers refuse UPDATE and
+    DELETE on this table (migration 0005_privacy).
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(30))
+    lead_uids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    subject_hashes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)

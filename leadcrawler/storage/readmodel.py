@@ -50,6 +50,10 @@ class StoredLead(TypedDict):
     source_urls: list[str]
     contacts: list[StoredContact]
     offers: list[StoredOffer]
+    # LGPD: why the lead is held (PRIVACY_* settings when it was last stored).
+    legal_basis: str | None
+    purpose: str | None
+    lia_reference: str | None
 
 
 def valid(contacts: Sequence[StoredContact], kind: str) -> list[StoredContact]:

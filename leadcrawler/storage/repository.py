@@ -39,6 +39,8 @@ from leadcrawler.domain.identity import (
 )
 from leadcrawler.domain.items import ContactKind, Lead, utcnow
 from leadcrawler.domain.scoring import Rules, score
+from leadcrawler.privacy.gate import require_legal_basis
+from leadcrawler.privacy.keys import hashes, lead_suppression_keys
 from leadcrawler.storage.db import writer
 from leadcrawler.storage.models import (
     ContactRow,
@@ -47,6 +49,7 @@ from leadcrawler.storage.models import (
     OfferRow,
     Run,
     SightingRow,
+    Suppression,
     ValueHistory,
 )
 from leadcrawler.storage.readmodel import StoredLead
@@ -68,6 +71,7 @@ class SaveResult:
     created: int = 0
     updated: int = 0
     merged: int = 0  # stored leads folded into another because a sighting linked them
+    suppressed: int = 0  # sightings of people on the suppression list: not written
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,19 +160,49 @@ class LeadStore:
 
     # --- writes ----------------------------------------------------------------------
 
-    def save(self, leads: Sequence[Lead], run_id: int | None, rules: Rules | None) -> SaveResult:
-        """Upsert ``leads`` in one transaction; re-score the touched leads when ``rules``."""
+    def save(
+        self,
+        leads: Sequence[Lead],
+        run_id: int | None,
+        rules: Rules | None,
+        pepper: bytes | None = None,
+    ) -> SaveResult:
+        """Upsert ``leads`` in one transaction; re-score the touched leads when ``rules``.
+
+        Refuses (:class:`LegalBasisMissing`, nothing written) a batch holding a lead
+        without its legal basis, purpose and assessment reference. With ``pepper`` (the
+        persist stage always gives it), a lead whose person is on the suppression list is
+        skipped inside the transaction and counted in ``SaveResult.suppressed``.
+        """
+        for lead in leads:
+            require_legal_basis(lead)
         result = SaveResult()
         with self.writes.begin() as session:
             self._lock_keys(session, [key for lead in leads for key in lead.identity_keys])
             touched: set[int] = set()
             for lead in leads:
+                if pepper is not None and self._suppressed(session, lead, pepper):
+                    result.suppressed += 1
+                    continue
                 touched.add(self._save_one(session, lead, run_id, result))
             session.flush()
             if rules is not None:
                 for lead_id in touched:
                     self._rescore(session, lead_id, rules)
         return result
+
+    @staticmethod
+    def _suppressed(session: Session, lead: Lead, pepper: bytes) -> bool:
+        wanted = hashes(pepper, lead_suppression_keys(lead))
+        if not wanted:
+            return False
+        return bool(
+            session.scalar(
+                select(func.count())
+                .select_from(Suppression)
+                .where(Suppression.key_hash.in_(wanted))
+            )
+        )
 
     def _lock_keys(self, session: Session, keys: Sequence[str]) -> None:
         if self.engine.dialect.name != "postgresql":
@@ -199,6 +233,9 @@ class LeadStore:
                 times_seen=1,
                 updated_at=utcnow(),
                 enrichment=dict(lead.enrichment),
+                legal_basis=lead.legal_basis,
+                purpose=lead.purpose,
+                lia_reference=lead.lia_reference,
             )
             session.add(row)
             session.flush()
@@ -211,6 +248,10 @@ class LeadStore:
             row.last_seen = max(as_utc(row.last_seen), seen_at)
             row.times_seen += 1
             row.updated_at = utcnow()
+            # The assessment in force when it was last seen is the one that holds it now.
+            row.legal_basis = lead.legal_basis or row.legal_basis
+            row.purpose = lead.purpose or row.purpose
+            row.lia_reference = lead.lia_reference or row.lia_reference
             if lead.enrichment:  # the newest outcome of each step wins
                 row.enrichment = {**(row.enrichment or {}), **lead.enrichment}
             result.updated += 1
@@ -536,7 +577,11 @@ class LeadStore:
             with self.sessions() as session:
                 rows = session.execute(
                     select(LeadRow.id, LeadRow.uid, LeadRow.website, LeadRow.enrichment)
-                    .where(LeadRow.id > last_id, LeadRow.website.is_not(None))
+                    .where(
+                        LeadRow.id > last_id,
+                        LeadRow.website.is_not(None),
+                        LeadRow.suppressed_at.is_(None),  # opposed: never visited again
+                    )
                     .order_by(LeadRow.id)
                     .limit(batch_size)
                 ).all()
@@ -553,8 +598,11 @@ class LeadStore:
         pending: dict[str, list[int]] = {}
         with self.sessions() as session:
             rows = session.execute(
-                select(ContactRow.id, ContactRow.value, ContactRow.details).where(
-                    ContactRow.kind == ContactKind.EMAIL.value
+                select(ContactRow.id, ContactRow.value, ContactRow.details)
+                .join(LeadRow, LeadRow.id == ContactRow.lead_id)
+                .where(
+                    ContactRow.kind == ContactKind.EMAIL.value,
+                    LeadRow.suppressed_at.is_(None),  # opposed: no DNS lookup for them
                 )
             )
             for contact_id, value, details in rows:
@@ -590,6 +638,7 @@ class LeadStore:
     # --- reads -----------------------------------------------------------------------
 
     def count_leads(self, where: LeadFilter | None = None) -> int:
+        """Leads that may be shown (a suppressed person's lead is not counted)."""
         query = _filtered(select(func.count()).select_from(LeadRow), where or LeadFilter())
         with self.sessions() as session:
             return session.scalar(query) or 0
@@ -648,6 +697,8 @@ class LeadStore:
 
 def _filtered(query: Any, where: LeadFilter) -> Any:
     leads = LeadRow.__table__
+    # A lead whose person opposed (``leadcrawler suppress``) is never shown.
+    query = query.where(leads.c.suppressed_at.is_(None))
     if where.tiers:
         query = query.where(leads.c.tier.in_(where.tiers))
     if where.min_score is not None:
@@ -680,6 +731,9 @@ def _lead_dict(lead: Any, contacts: list[Any], offers: list[Any], sources: list[
         "score": lead["score"],
         "tier": lead["tier"],
         "score_reasons": lead["score_reasons"],
+        "legal_basis": lead["legal_basis"],
+        "purpose": lead["purpose"],
+        "lia_reference": lead["lia_reference"],
         "first_seen": as_utc(lead["first_seen"]),
         "last_seen": as_utc(lead["last_seen"]),
         "times_seen": lead["times_seen"],

@@ -11,7 +11,7 @@ from leadcrawler.domain.items import ContactKind, ContactPoint, Lead, Offer, Sig
 from leadcrawler.storage.models import ValueHistory
 from leadcrawler.storage.store import open_store
 from tests.support.chain import run_chain
-from tests.support.factories import T0
+from tests.support.factories import LEGAL_BASIS, T0
 
 
 def sighting(
@@ -53,6 +53,7 @@ def sighting(
         website=website,
         contacts=contacts,
         offers=offers,
+        **LEGAL_BASIS,
     )
 
 

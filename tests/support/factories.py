@@ -8,6 +8,12 @@ from decimal import Decimal
 from leadcrawler.domain.items import ContactKind, ContactPoint, ContactStatus, Lead, Offer, Sighting
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+# What the privacy gate stamps on every lead; storage refuses a lead without it.
+LEGAL_BASIS = {
+    "legal_basis": "legitimate_interest",
+    "purpose": "test prospecting",
+    "lia_reference": "LIA-TEST-1",
+}
 
 
 def contact(
@@ -59,6 +65,7 @@ def lead(
         display_name=name,
         contacts=contacts or [],
         offers=offers,
+        **LEGAL_BASIS,
     )
     if keys is not None:
         item.identity_keys = keys
