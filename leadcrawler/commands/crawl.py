@@ -20,6 +20,7 @@ from scrapy.exceptions import UsageError as ScrapyUsageError
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from leadcrawler.exceptions import ConfigError
+from leadcrawler.privacy.config import PrivacyConfigError
 from leadcrawler.spiders.base import UsageError as SpiderUsageError
 from leadcrawler.storage.db import DatabaseUnavailable, check_database, describe_database_error
 
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 def one_line_error(exc: BaseException) -> tuple[str, int] | None:
     """The message and exit status for an error an operator caused, else None."""
-    if isinstance(exc, (ConfigError, SpiderUsageError)):
+    if isinstance(exc, (ConfigError, PrivacyConfigError, SpiderUsageError)):
         return str(exc), 2
     if isinstance(exc, ArgumentError):
         return f"DATABASE_URL is not a database URL ({exc})", 2
