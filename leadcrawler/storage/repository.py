@@ -20,7 +20,6 @@ it (and cannot deadlock) and end with one lead. SQLite serialises writers itself
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +28,6 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from leadcrawler.emails import email_key
 from leadcrawler.facts import ContactView, OfferView, build_facts
 from leadcrawler.identity import (
     DEFAULT_NAME_SIMILARITY,
@@ -151,83 +149,14 @@ class LeadStore:
     # --- writes ----------------------------------------------------------------------
 
     def save(self, leads: Sequence[Lead], run_id: int | None, rules: Rules | None) -> SaveResult:
-        """Upsert ``leads`` in one transaction; re-score the touched leads when ``rules``."""
-        result = SaveResult()
-        with self.sessions.begin() as session:
-            self._lock_keys(session, [key for lead in leads for key in lead.identity_keys])
-            touched: set[int] = set()
-            for lead in leads:
-                touched.add(self._save_one(session, lead, run_id, result))
-            session.flush()
-            if rules is not None:
-                for lead_id in touched:
-                    self._rescore(session, lead_id, rules)
-        return result
+        """Upsert ``leads`` in one transaction; re-score the touched leads when ``rules``.
 
-    def _lock_keys(self, session: Session, keys: Sequence[str]) -> None:
-        if self.engine.dialect.name != "postgresql":
-            return
-        for key in sorted(set(keys)):  # one global order: no deadlock between writers
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
-            )
+        Set-based: the whole batch is resolved in memory and written with a handful of
+        statements (:mod:`leadcrawler.storage.batchwrite`), under the same identity rules.
+        """
+        from leadcrawler.storage.batchwrite import save_batch
 
-    def _save_one(
-        self, session: Session, lead: Lead, run_id: int | None, result: SaveResult
-    ) -> int:
-        seen_at = lead.sighting.seen_at
-        row = self._resolve(session, lead, result)
-        if row is None:
-            row = LeadRow(
-                uid=lead.lead_uid or str(uuid.uuid4()),
-                display_name=lead.display_name,
-                legal_name=lead.legal_name,
-                cnpj=lead.cnpj,
-                website=lead.website,
-                domain=lead.domain,
-                score=lead.score,
-                tier=lead.tier,
-                score_reasons=dict(lead.score_reasons),
-                first_seen=seen_at,
-                last_seen=seen_at,
-                times_seen=1,
-                updated_at=utcnow(),
-                enrichment=dict(lead.enrichment),
-            )
-            session.add(row)
-            session.flush()
-            result.created += 1
-        else:
-            for name in LEAD_FIELDS:
-                if getattr(row, name) is None and getattr(lead, name) is not None:
-                    setattr(row, name, getattr(lead, name))
-            row.first_seen = min(as_utc(row.first_seen), seen_at)
-            row.last_seen = max(as_utc(row.last_seen), seen_at)
-            row.times_seen += 1
-            row.updated_at = utcnow()
-            if lead.enrichment:  # the newest outcome of each step wins
-                row.enrichment = {**(row.enrichment or {}), **lead.enrichment}
-            result.updated += 1
-
-        self._add_keys(session, row.id, lead.identity_keys)
-        for name in HISTORY_FIELDS:
-            value = getattr(lead, name)
-            if value is not None:
-                self._remember_value(session, row.id, name, "", str(value), seen_at)
-        self._save_contacts(session, row.id, lead)
-        self._save_offers(session, row.id, lead)
-        session.add(
-            SightingRow(
-                lead_id=row.id,
-                run_id=run_id,
-                source=lead.sighting.source,
-                spider=lead.sighting.spider,
-                url=lead.sighting.url,
-                seen_at=seen_at,
-            )
-        )
-        session.flush()
-        return row.id
+        return save_batch(self, leads, run_id, rules)
 
     def _add_keys(self, session: Session, lead_id: int, keys: Sequence[str]) -> None:
         known = set(session.scalars(select(LeadKey.key).where(LeadKey.key.in_(list(keys)))))
@@ -265,23 +194,9 @@ class LeadStore:
         row.last_seen = max(as_utc(row.last_seen), seen_at)
         row.times_seen += 1
 
-    def _resolve(self, session: Session, lead: Lead, result: SaveResult) -> LeadRow | None:
-        """The stored lead this sighting belongs to, merging several into one if needed."""
-        ids = self._linked_ids(session, lead.identity_keys, lead.display_name or lead.legal_name)
-        if lead.lead_uid:
-            ids.update(session.scalars(select(LeadRow.id).where(LeadRow.uid == lead.lead_uid)))
-        if not ids:
-            return None
-        survivor_id = min(ids)
-        for other in sorted(ids - {survivor_id}):
-            self._merge(session, survivor_id, other)
-            result.merged += 1
-        return session.get(LeadRow, survivor_id)
-
     def _merge(self, session: Session, survivor_id: int, other_id: int) -> None:
         survivor = session.get_one(LeadRow, survivor_id)
         other = session.get_one(LeadRow, other_id)
-        logger.info("Merging lead %s into %s: a sighting linked them", other.uid, survivor.uid)
         for name in LEAD_FIELDS:
             if getattr(survivor, name) is None:
                 setattr(survivor, name, getattr(other, name))
@@ -289,6 +204,13 @@ class LeadStore:
         survivor.last_seen = max(as_utc(survivor.last_seen), as_utc(other.last_seen))
         survivor.times_seen += other.times_seen
         survivor.enrichment = {**(other.enrichment or {}), **(survivor.enrichment or {})}
+        self._merge_children(session, survivor_id, other_id)
+        session.execute(delete(LeadRow).where(LeadRow.id == other_id))
+        session.flush()
+
+    def _merge_children(self, session: Session, survivor_id: int, other_id: int) -> None:
+        """Move every contact, history value, key, offer and sighting of ``other_id``."""
+        logger.info("Merging lead #%s into #%s: a sighting linked them", other_id, survivor_id)
         contacts = session.scalars(select(ContactRow).where(ContactRow.lead_id == other_id))
         for contact in contacts.all():
             twin = session.scalar(
@@ -327,97 +249,7 @@ class LeadStore:
             session.execute(
                 update(table).where(table.lead_id == other_id).values(lead_id=survivor_id)
             )
-        session.execute(delete(LeadRow).where(LeadRow.id == other_id))
         session.flush()
-
-    def _save_contacts(self, session: Session, lead_id: int, lead: Lead) -> None:
-        for contact in lead.contacts:
-            value = contact.normalized or contact.value
-            if contact.kind == ContactKind.EMAIL and contact.normalized:
-                # One row per mailbox: "Ana@x.com.br" and "ana@x.com.br" are the same
-                # address in practice; the spelling seen stays in ``raw``.
-                value = email_key(contact.normalized)
-            row = session.scalar(
-                select(ContactRow).where(
-                    ContactRow.lead_id == lead_id,
-                    ContactRow.kind == contact.kind.value,
-                    ContactRow.value == value,
-                )
-            )
-            if row is None:
-                session.add(
-                    ContactRow(
-                        lead_id=lead_id,
-                        kind=contact.kind.value,
-                        value=value,
-                        raw=contact.value,
-                        status=contact.status.value,
-                        certainty=contact.certainty.value,
-                        method=contact.method,
-                        source_url=contact.source_url,
-                        details=dict(contact.details),
-                        first_seen=contact.found_at,
-                        last_seen=contact.found_at,
-                        times_seen=1,
-                    )
-                )
-                session.flush()
-                continue
-            row.last_seen = max(as_utc(row.last_seen), contact.found_at)
-            row.first_seen = min(as_utc(row.first_seen), contact.found_at)
-            row.times_seen += 1
-            row.status = contact.status.value
-            row.details = {**row.details, **contact.details}
-
-    def _save_offers(self, session: Session, lead_id: int, lead: Lead) -> None:
-        seen_at = lead.sighting.seen_at
-        for offer in lead.offers:
-            if offer.product_name is not None:
-                self._remember_value(
-                    session,
-                    lead_id,
-                    "product_name",
-                    offer.checkout_url,
-                    offer.product_name,
-                    seen_at,
-                )
-            if offer.price_brl is not None:
-                self._remember_value(
-                    session, lead_id, "price_brl", offer.checkout_url, str(offer.price_brl), seen_at
-                )
-            row = session.scalar(
-                select(OfferRow).where(OfferRow.checkout_url == offer.checkout_url)
-            )
-            if row is None:
-                session.add(
-                    OfferRow(
-                        lead_id=lead_id,
-                        platform=offer.platform,
-                        checkout_url=offer.checkout_url,
-                        product_name=offer.product_name,
-                        price_brl=offer.price_brl,
-                        seller_id=offer.seller_id,
-                        first_seen=seen_at,
-                        last_seen=seen_at,
-                    )
-                )
-                session.flush()
-                continue
-            if row.lead_id != lead_id:
-                # The checkout key linked this sighting to its owner; a stale owner can
-                # only remain if keys were rebuilt by hand. Keep the offer with one lead.
-                row.lead_id = lead_id
-            newest = seen_at >= as_utc(row.last_seen)
-            row.last_seen = max(as_utc(row.last_seen), seen_at)
-            row.first_seen = min(as_utc(row.first_seen), seen_at)
-            if not newest:
-                continue  # an older sighting replayed late: history has it, current stays
-            if offer.product_name is not None:
-                row.product_name = offer.product_name
-            if offer.price_brl is not None:
-                row.price_brl = offer.price_brl
-            if offer.seller_id is not None:
-                row.seller_id = offer.seller_id
 
     # --- re-linking -----------------------------------------------------------------
 
