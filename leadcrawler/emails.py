@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from urllib.parse import unquote
 
@@ -114,6 +114,7 @@ def _validate(text: str) -> ValidatedEmail:
     )
 
 
+@lru_cache(maxsize=65_536)  # a pure function the chain asks up to four times per address
 def normalize_email(raw: str) -> str | None:
     """The normalised form of the address in ``raw``, or None if it is not a valid address.
 

@@ -24,13 +24,15 @@ this path on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import io
+import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import JSON, bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from leadcrawler.emails import email_key
@@ -324,8 +326,8 @@ class BatchWriter:
 
     # --- 4: write -----------------------------------------------------------------------
 
-    def write(self, leads: Sequence[Lead], targets: list[int]) -> dict[int, int]:
-        """Write everything; returns entity id -> stored lead id for the survivors."""
+    def write(self, leads: Sequence[Lead], targets: list[int], rules: Rules | None) -> None:
+        """Merge, collect every child row in memory, score, then write set-based."""
         session = self.session
         for survivor_id, other_id in self.stored_merges:
             self.store._merge_children(session, self.find(survivor_id), other_id)
@@ -333,105 +335,111 @@ class BatchWriter:
         session.flush()
         session.expunge_all()  # from here on, plain statements only
 
-        real = self._write_leads()
-        final = {eid: real[self.find(eid)] for eid in set(targets)}
-        if self.new_keys:
-            session.execute(
-                insert(LeadKey),
-                [{"lead_id": real[self.find(eid)], "key": key} for key, eid in self.new_keys],
-            )
-        self._write_children(leads, targets, real)
-        session.execute(
-            insert(SightingRow),
+        final = [self.find(eid) for eid in targets]
+        survivors = [e for e in self.entities.values() if self.find(e.eid) == e.eid]
+        stored_ids = sorted(e.eid for e in survivors if e.stored)
+        contacts = self._read_contacts(stored_ids)
+        history = self._read_history(stored_ids)
+        urls = sorted({offer.checkout_url for lead in leads for offer in lead.offers})
+        offers = self._read_offers(urls, stored_ids)
+        self._collect(leads, final, contacts, history, offers)
+        if rules is not None:
+            self._score(set(final), contacts.values(), offers.values(), rules)
+
+        real = self._write_leads(survivors)
+        self._insert(
+            LeadKey,
+            [{"lead_id": real[self.find(eid)], "key": key} for key, eid in self.new_keys],
+        )
+        self._flush_rows(
+            ContactRow,
+            contacts.values(),
+            lambda c: {
+                "lead_id": real[c.eid],
+                "kind": c.kind,
+                "value": c.value,
+                "raw": c.raw,
+                "status": c.status,
+                "certainty": c.certainty,
+                "method": c.method,
+                "source_url": c.source_url,
+                "details": c.details,
+                "first_seen": c.first_seen,
+                "last_seen": c.last_seen,
+                "times_seen": c.times_seen,
+            },
+            lambda c: {
+                "last_seen": c.last_seen,
+                "first_seen": c.first_seen,
+                "times_seen": c.times_seen,
+                "status": c.status,
+                "details": c.details,
+            },
+        )
+        self._flush_rows(
+            ValueHistory,
+            history.values(),
+            lambda h: {
+                "lead_id": real[h.eid],
+                "field": h.field,
+                "ref": h.ref,
+                "value": h.value,
+                "first_seen": h.first_seen,
+                "last_seen": h.last_seen,
+                "times_seen": h.times_seen,
+            },
+            lambda h: {
+                "first_seen": h.first_seen,
+                "last_seen": h.last_seen,
+                "times_seen": h.times_seen,
+            },
+        )
+        self._flush_rows(
+            OfferRow,
+            offers.values(),
+            lambda o: {
+                "lead_id": real[o.eid],
+                "platform": o.platform,
+                "checkout_url": o.checkout_url,
+                "product_name": o.product_name,
+                "price_brl": o.price_brl,
+                "seller_id": o.seller_id,
+                "first_seen": o.first_seen,
+                "last_seen": o.last_seen,
+            },
+            lambda o: {
+                "lead_id": real[o.eid],
+                "product_name": o.product_name,
+                "price_brl": o.price_brl,
+                "seller_id": o.seller_id,
+                "first_seen": o.first_seen,
+                "last_seen": o.last_seen,
+            },
+        )
+        self._insert(
+            SightingRow,
             [
                 {
-                    "lead_id": final[eid],
+                    "lead_id": real[eid],
                     "run_id": self.run_id,
                     "source": lead.sighting.source,
                     "spider": lead.sighting.spider,
                     "url": lead.sighting.url,
                     "seen_at": lead.sighting.seen_at,
                 }
-                for lead, eid in zip(leads, targets, strict=True)
+                for lead, eid in zip(leads, final, strict=True)
             ],
         )
-        return real
 
-    def _write_leads(self) -> dict[int, int]:
-        real: dict[int, int] = {}
-        survivors = [e for e in self.entities.values() if self.find(e.eid) == e.eid]
-        now = utcnow()
-        created = [e for e in survivors if not e.stored]
-        if created:
-            rows = self.session.execute(
-                insert(LeadRow).returning(LeadRow.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "uid": e.uid,
-                        "display_name": e.display_name,
-                        "legal_name": e.legal_name,
-                        "cnpj": e.cnpj,
-                        "website": e.website,
-                        "domain": e.domain,
-                        "score": e.score,
-                        "tier": e.tier,
-                        "score_reasons": e.score_reasons,
-                        "first_seen": e.first_seen,
-                        "last_seen": e.last_seen,
-                        "times_seen": e.times_seen,
-                        "updated_at": now,
-                        "enrichment": e.enrichment,
-                    }
-                    for e in created
-                ],
-            ).all()
-            for entity, (lead_id,) in zip(created, rows, strict=True):
-                real[entity.eid] = lead_id
-        for e in survivors:
-            if e.stored:
-                real[e.eid] = e.eid
-        changed = [e for e in survivors if e.stored and e.changed]
-        if changed:
-            self._update(
-                LeadRow,
-                [
-                    {
-                        "_id": e.eid,
-                        "display_name": e.display_name,
-                        "legal_name": e.legal_name,
-                        "cnpj": e.cnpj,
-                        "website": e.website,
-                        "domain": e.domain,
-                        "first_seen": e.first_seen,
-                        "last_seen": e.last_seen,
-                        "times_seen": e.times_seen,
-                        "updated_at": now,
-                        "enrichment": e.enrichment,
-                    }
-                    for e in changed
-                ],
-            )
-        return real
-
-    def _update(self, model: Any, rows: list[dict[str, Any]]) -> None:
-        table = model.__table__
-        names = [name for name in rows[0] if name != "_id"]
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({name: bindparam(f"v_{name}") for name in names})
-        )
-        params = [{"_id": row["_id"], **{f"v_{n}": row[n] for n in names}} for row in rows]
-        self.session.connection().execute(statement, params)
-
-    def _write_children(
-        self, leads: Sequence[Lead], targets: list[int], real: dict[int, int]
+    def _collect(
+        self,
+        leads: Sequence[Lead],
+        final: list[int],
+        contacts: dict[tuple[int, str, str], _Contact],
+        history: dict[tuple[int, str, str, str], _History],
+        offers: dict[str, _Offer],
     ) -> None:
-        stored_ids = sorted(lead_id for eid, lead_id in real.items() if self.entities[eid].stored)
-        contacts = self._read_contacts(stored_ids)
-        history = self._read_history(stored_ids)
-        urls = sorted({offer.checkout_url for lead in leads for offer in lead.offers})
-        offers = self._read_offers(urls)
+        """Apply every sighting's contacts, offers and values, in batch order."""
 
         def remember(eid: int, field_: str, ref: str, value: str, seen_at: datetime) -> None:
             slot = (eid, field_, ref, value)
@@ -444,8 +452,7 @@ class BatchWriter:
             row.times_seen += 1
             row.changed = True
 
-        for lead, target in zip(leads, targets, strict=True):
-            eid = real[self.find(target)]
+        for lead, eid in zip(leads, final, strict=True):
             seen_at = lead.sighting.seen_at
             for name in HISTORY_FIELDS:
                 value = getattr(lead, name)
@@ -513,71 +520,193 @@ class BatchWriter:
                 if offer.seller_id is not None:
                     row.seller_id = offer.seller_id
 
-        self._flush_rows(
-            ContactRow,
-            contacts.values(),
-            lambda c: {
-                "lead_id": c.eid,
-                "kind": c.kind,
-                "value": c.value,
-                "raw": c.raw,
-                "status": c.status,
-                "certainty": c.certainty,
-                "method": c.method,
-                "source_url": c.source_url,
-                "details": c.details,
-                "first_seen": c.first_seen,
-                "last_seen": c.last_seen,
-                "times_seen": c.times_seen,
-            },
-            lambda c: {
-                "last_seen": c.last_seen,
-                "first_seen": c.first_seen,
-                "times_seen": c.times_seen,
-                "status": c.status,
-                "details": c.details,
-            },
+    def _score(
+        self,
+        touched: set[int],
+        contacts: Iterable[_Contact],
+        offers: Iterable[_Offer],
+        rules: Rules,
+    ) -> None:
+        """Score each touched lead once, on everything known about it (stored and new)."""
+        views: dict[int, list[ContactView]] = {}
+        for c in contacts:
+            if c.eid in touched:
+                views.setdefault(c.eid, []).append(
+                    ContactView(c.kind, c.value, c.status, c.details)
+                )
+        offered: dict[int, list[OfferView]] = {}
+        for o in offers:
+            if o.eid in touched:
+                offered.setdefault(o.eid, []).append(OfferView(o.platform, o.price_brl))
+        for eid in touched:
+            entity = self.entities[eid]
+            facts = build_facts(
+                views.get(eid, []),
+                offered.get(eid, []),
+                domain=entity.domain,
+                cnpj=entity.cnpj,
+                last_seen=entity.last_seen,
+            )
+            scored = score(facts, rules)
+            entity.score, entity.tier = scored.score, scored.tier
+            entity.score_reasons = dict(scored.reasons)
+            entity.changed = True
+
+    def _write_leads(self, survivors: list[_Entity]) -> dict[int, int]:
+        """Insert the new leads, update the changed ones; entity id -> stored lead id."""
+        real: dict[int, int] = {e.eid: e.eid for e in survivors if e.stored}
+        now = utcnow()
+        created = [e for e in survivors if not e.stored]
+        if created:
+            values = [
+                {
+                    "uid": e.uid,
+                    "display_name": e.display_name,
+                    "legal_name": e.legal_name,
+                    "cnpj": e.cnpj,
+                    "website": e.website,
+                    "domain": e.domain,
+                    "score": e.score,
+                    "tier": e.tier,
+                    "score_reasons": e.score_reasons,
+                    "first_seen": e.first_seen,
+                    "last_seen": e.last_seen,
+                    "times_seen": e.times_seen,
+                    "updated_at": now,
+                    "enrichment": e.enrichment,
+                }
+                for e in created
+            ]
+            for entity, lead_id in zip(created, self._insert_leads(values), strict=True):
+                real[entity.eid] = lead_id
+        for eid in list(self.entities):
+            root = self.find(eid)
+            if root in real:
+                real.setdefault(eid, real[root])
+        changed = [e for e in survivors if e.stored and e.changed]
+        if changed:
+            self._update(
+                LeadRow,
+                [
+                    {
+                        "_id": e.eid,
+                        "display_name": e.display_name,
+                        "legal_name": e.legal_name,
+                        "cnpj": e.cnpj,
+                        "website": e.website,
+                        "domain": e.domain,
+                        "first_seen": e.first_seen,
+                        "last_seen": e.last_seen,
+                        "times_seen": e.times_seen,
+                        "updated_at": now,
+                        "enrichment": e.enrichment,
+                        "score": e.score,
+                        "tier": e.tier,
+                        "score_reasons": e.score_reasons,
+                    }
+                    for e in changed
+                ],
+            )
+        return real
+
+    def _update(self, model: Any, rows: list[dict[str, Any]]) -> None:
+        """One UPDATE per row id, sent as ``UPDATE ... FROM (VALUES ...)`` on PostgreSQL."""
+        table = model.__table__
+        names = [name for name in rows[0] if name != "_id"]
+        connection = self.session.connection()
+        if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg2":
+            from psycopg2.extras import execute_values
+
+            casts = [table.c[n].type.compile(dialect=connection.dialect) for n in names]
+            json_columns = {n for n in names if isinstance(table.c[n].type, JSON)}
+            sets = ", ".join(f"{n} = v.{n}" for n in names)
+            # Table and column names come from the models, never from data.
+            sql = (
+                f"UPDATE {table.name} AS t SET {sets} FROM (VALUES %s) "  # noqa: S608
+                f"AS v(_id, {', '.join(names)}) WHERE t.id = v._id"
+            )
+            template = "(%s::INTEGER, " + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+            values = [
+                (
+                    row["_id"],
+                    *(json.dumps(row[n]) if n in json_columns else row[n] for n in names),
+                )
+                for row in rows
+            ]
+            dbapi = connection.connection.dbapi_connection
+            assert dbapi is not None
+            cursor: Any = dbapi.cursor()
+            try:
+                execute_values(cursor, sql, values, template=template, page_size=1000)
+            finally:
+                cursor.close()
+            return
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({name: bindparam(f"v_{name}") for name in names})
         )
-        self._flush_rows(
-            ValueHistory,
-            history.values(),
-            lambda h: {
-                "lead_id": h.eid,
-                "field": h.field,
-                "ref": h.ref,
-                "value": h.value,
-                "first_seen": h.first_seen,
-                "last_seen": h.last_seen,
-                "times_seen": h.times_seen,
-            },
-            lambda h: {
-                "first_seen": h.first_seen,
-                "last_seen": h.last_seen,
-                "times_seen": h.times_seen,
-            },
+        params = [{"_id": row["_id"], **{f"v_{n}": row[n] for n in names}} for row in rows]
+        connection.execute(statement, params)
+
+    def _copyable(self) -> bool:
+        connection = self.session.connection()
+        return connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg2"
+
+    def _insert_leads(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert new leads in creation order; their ids, ascending (the oldest first)."""
+        if not self._copyable():
+            result = self.session.execute(
+                insert(LeadRow).returning(LeadRow.id, sort_by_parameter_order=True), rows
+            )
+            return [lead_id for (lead_id,) in result]
+        ids = sorted(
+            self.session.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('leads', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": len(rows)},
+            )
         )
-        self._flush_rows(
-            OfferRow,
-            offers.values(),
-            lambda o: {
-                "lead_id": o.eid,
-                "platform": o.platform,
-                "checkout_url": o.checkout_url,
-                "product_name": o.product_name,
-                "price_brl": o.price_brl,
-                "seller_id": o.seller_id,
-                "first_seen": o.first_seen,
-                "last_seen": o.last_seen,
-            },
-            lambda o: {
-                "lead_id": o.eid,
-                "product_name": o.product_name,
-                "price_brl": o.price_brl,
-                "seller_id": o.seller_id,
-                "first_seen": o.first_seen,
-                "last_seen": o.last_seen,
-            },
-        )
+        self._insert(LeadRow, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+        return ids
+
+    def _insert(self, model: Any, rows: list[dict[str, Any]]) -> None:
+        """Multi-row INSERT; on PostgreSQL, ``COPY ... FROM STDIN`` (CSV), the fastest way in."""
+        if not rows:
+            return
+        table = model.__table__
+        if not self._copyable():
+            self.session.execute(insert(table), rows)
+            return
+        names = list(rows[0])
+        json_columns = {n for n in names if isinstance(table.c[n].type, JSON)}
+        lines = io.StringIO()
+        for row in rows:
+            cells = []
+            for name in names:
+                value = row[name]
+                if value is None:
+                    cells.append("")  # unquoted empty: NULL
+                    continue
+                if name in json_columns:
+                    value = json.dumps(value)
+                elif isinstance(value, datetime):
+                    value = value.isoformat()
+                cells.append('"' + str(value).replace('"', '""') + '"')
+            lines.write(",".join(cells))
+            lines.write("\n")
+        lines.seek(0)
+        dbapi = self.session.connection().connection.dbapi_connection
+        assert dbapi is not None
+        cursor: Any = dbapi.cursor()
+        try:
+            cursor.copy_expert(
+                f"COPY {table.name} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)", lines
+            )
+        finally:
+            cursor.close()
 
     def _flush_rows(self, model: Any, rows: Iterable[Any], new: Any, changed: Any) -> None:
         inserts, updates = [], []
@@ -586,8 +715,7 @@ class BatchWriter:
                 inserts.append(new(row))
             elif row.changed:
                 updates.append({"_id": row.row_id, **changed(row)})
-        if inserts:
-            self.session.execute(insert(model.__table__), inserts)
+        self._insert(model, inserts)
         if updates:
             self._update(model, updates)
 
@@ -637,13 +765,14 @@ class BatchWriter:
                 )
         return found
 
-    def _read_offers(self, urls: Sequence[str]) -> dict[str, _Offer]:
+    def _read_offers(self, urls: Sequence[str], lead_ids: Sequence[int]) -> dict[str, _Offer]:
+        """The batch's checkouts, and every offer of the stored leads (for scoring)."""
         found: dict[str, _Offer] = {}
         table = OfferRow.__table__
-        for part in _chunks(urls):
-            for o in self.session.execute(
-                select(table).where(table.c.checkout_url.in_(part))
-            ).mappings():
+        wheres = [table.c.checkout_url.in_(part) for part in _chunks(urls)]
+        wheres += [table.c.lead_id.in_(part) for part in _chunks(lead_ids)]
+        for where in wheres:
+            for o in self.session.execute(select(table).where(where)).mappings():
                 found[o["checkout_url"]] = _Offer(
                     o["id"],
                     o["lead_id"],
@@ -656,49 +785,6 @@ class BatchWriter:
                     _utc(o["last_seen"]),
                 )
         return found
-
-    # --- 5: score -------------------------------------------------------------------------
-
-    def rescore(self, touched: dict[int, int], rules: Rules) -> None:
-        """Score each touched lead (entity id -> stored id) once, on everything stored."""
-        contacts: dict[int, list[ContactView]] = {}
-        offers: dict[int, list[OfferView]] = {}
-        ids = sorted(set(touched.values()))
-        ct, ot = ContactRow.__table__, OfferRow.__table__
-        for part in _chunks(ids):
-            for lead_id, kind, value, status, details in self.session.execute(
-                select(ct.c.lead_id, ct.c.kind, ct.c.value, ct.c.status, ct.c.details).where(
-                    ct.c.lead_id.in_(part)
-                )
-            ):
-                contacts.setdefault(lead_id, []).append(
-                    ContactView(kind, value, status, details or {})
-                )
-            for lead_id, platform, price in self.session.execute(
-                select(ot.c.lead_id, ot.c.platform, ot.c.price_brl).where(ot.c.lead_id.in_(part))
-            ):
-                offers.setdefault(lead_id, []).append(OfferView(platform, price))
-        rows = []
-        for eid, lead_id in touched.items():
-            entity = self.entities[eid]
-            facts = build_facts(
-                contacts.get(lead_id, []),
-                offers.get(lead_id, []),
-                domain=entity.domain,
-                cnpj=entity.cnpj,
-                last_seen=entity.last_seen,
-            )
-            scored = score(facts, rules)
-            rows.append(
-                {
-                    "_id": lead_id,
-                    "score": scored.score,
-                    "tier": scored.tier,
-                    "score_reasons": scored.reasons,
-                }
-            )
-        if rows:
-            self._update(LeadRow, rows)
 
 
 def save_batch(
@@ -715,8 +801,5 @@ def save_batch(
         writer.lock_keys(key for lead in leads for key in lead.identity_keys)
         writer.load(leads)
         targets = writer.resolve(leads, result)
-        real = writer.write(leads, targets)
-        if rules is not None:
-            touched = {writer.find(t) for t in targets}
-            writer.rescore({eid: real[eid] for eid in touched}, rules)
+        writer.write(leads, targets, rules)
     return result
