@@ -25,8 +25,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from leadcrawler.identity import keys_for_lead
-from leadcrawler.items import ContactKind, ContactPoint, ContactStatus, Lead, Offer, Sighting
+from leadcrawler.domain.identity import keys_for_lead
+from leadcrawler.domain.items import ContactKind, ContactPoint, ContactStatus, Lead, Offer, Sighting
 from leadcrawler.storage.store import open_store
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -29,10 +29,10 @@ from scrapy.settings import Settings
 from scrapy.utils.conf import closest_scrapy_cfg
 from scrapy.utils.project import get_project_settings
 
-from leadcrawler.dns import DnsConfig, MxResult
-from leadcrawler.export import CSV_DIALECTS, PHONE_FORMATS, export
+from leadcrawler.domain.scoring import Rules, RulesError
+from leadcrawler.enricher.dns import DnsConfig, MxResult
 from leadcrawler.pipelines.enrich import mx_facts
-from leadcrawler.scoring import Rules, RulesError
+from leadcrawler.storage.export import CSV_DIALECTS, PHONE_FORMATS, export
 from leadcrawler.storage.repository import LeadFilter, LeadStore
 from leadcrawler.storage.store import open_store
 
@@ -52,7 +52,7 @@ def project_settings(database_url: str | None = None) -> Settings:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    from leadcrawler.fixtureweb import FixtureWeb
+    from fixtureweb import FixtureWeb
 
     demo = resources.files("leadcrawler.demo")
     pages = Path(str(demo.joinpath("pages")))

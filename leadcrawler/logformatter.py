@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.logformatter import LogFormatter, LogFormatterResult
 
-from leadcrawler.items import Lead
+from leadcrawler.domain.items import Lead
 
 if TYPE_CHECKING:
     from scrapy import Spider

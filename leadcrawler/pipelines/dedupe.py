@@ -1,6 +1,6 @@
 """Dedupe stage: give each sighting its identity keys and the lead it belongs to.
 
-The keys and the rules that link them are in :mod:`leadcrawler.identity` (strong keys
+The keys and the rules that link them are in :mod:`leadcrawler.domain.identity` (strong keys
 link alone; a website domain links only when the names agree). A key seen earlier in
 this run or stored in the base gives the sighting that lead's uid, so a repeat is merged
 into the existing lead by the persist stage, never dropped and never stored twice. The
@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import NotConfigured
 
-from leadcrawler.identity import is_weak, keys_for_lead, names_agree
-from leadcrawler.items import Lead
+from leadcrawler.domain.identity import is_weak, keys_for_lead, names_agree
+from leadcrawler.domain.items import Lead
 from leadcrawler.storage.store import open_store
 
 if TYPE_CHECKING:

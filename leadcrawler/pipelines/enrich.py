@@ -7,7 +7,7 @@
 - e-mail: ``free_provider`` (gmail.com, uol.com.br...), ``role_address`` (contato@,
   suporte@...) and ``disposable`` (throw-away mailbox services), offline; then, when MX
   checks are on, ``mx_status`` (valid-mx, no-mx, null-mx, nxdomain, dns-timeout,
-  dns-error), ``a_fallback`` and ``mx_hosts`` from :mod:`leadcrawler.dns` (asynchronous,
+  dns-error), ``a_fallback`` and ``mx_hosts`` from :mod:`leadcrawler.enricher.dns` (asynchronous,
   cached per domain, one query per domain per run while fresh).
 
 Invalid contacts and contacts without a normalised value are left alone. A DNS timeout
@@ -36,10 +36,10 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import NotConfigured
 
-from leadcrawler.dns import DnsConfig, MxChecker, MxResult, is_disposable
-from leadcrawler.emails import is_free_provider, is_role_address
-from leadcrawler.items import ContactKind, ContactPoint, ContactStatus, Lead
-from leadcrawler.phones import normalize_phone
+from leadcrawler.domain.emails import is_free_provider, is_role_address
+from leadcrawler.domain.items import ContactKind, ContactPoint, ContactStatus, Lead
+from leadcrawler.domain.phones import normalize_phone
+from leadcrawler.enricher.dns import DnsConfig, MxChecker, MxResult, is_disposable
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

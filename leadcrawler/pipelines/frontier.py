@@ -1,6 +1,6 @@
 """Frontier stage: record the product pages discovery spiders found.
 
-Discovery spiders (serp, wayback) yield :class:`~leadcrawler.items.DiscoveredUrl` items;
+Discovery spiders (serp, wayback) yield :class:`~leadcrawler.domain.items.DiscoveredUrl` items;
 this stage writes them to the frontier table of the historical base in batches, off the
 reactor thread. Leads pass through untouched.
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import NotConfigured
 
-from leadcrawler.items import DiscoveredUrl
+from leadcrawler.domain.items import DiscoveredUrl
 from leadcrawler.storage.frontier import FrontierStore
 from leadcrawler.storage.store import open_store
 

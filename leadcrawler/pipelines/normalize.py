@@ -1,10 +1,10 @@
 """Normalize stage: one canonical spelling for everything a spider put on a :class:`Lead`.
 
 - ``display_name``, ``legal_name``, offers' ``product_name`` and ``seller_id``:
-  :func:`leadcrawler.text.clean_text` (invisible characters out, whitespace collapsed,
+  :func:`leadcrawler.domain.text.clean_text` (invisible characters out, whitespace collapsed,
   at most 500 characters).
 - ``cnpj``: the 14 characters without punctuation (:func:`normalize_cnpj`), else None.
-- ``website``: :func:`leadcrawler.urls.canonical_url` (``www.loja.com.br`` is read as
+- ``website``: :func:`leadcrawler.domain.urls.canonical_url` (``www.loja.com.br`` is read as
   ``https://``); a value that is not an http(s) URL (``javascript:...``) is removed.
   ``domain``: its registered domain, left None when the site is a selling platform or a
   social network / link hub: such a domain names the host, not the producer.
@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any, Self
 import phonenumbers
 from scrapy.exceptions import NotConfigured
 
-from leadcrawler.emails import normalize_email
-from leadcrawler.items import ContactKind, ContactPoint, Lead, Offer
-from leadcrawler.phones import normalize_phone, whatsapp_phone_text
-from leadcrawler.platforms import load_platforms, platform_for_url
-from leadcrawler.text import clean_text, strip_invisible
-from leadcrawler.urls import canonical_url, registered_domain
+from leadcrawler.domain.emails import normalize_email
+from leadcrawler.domain.items import ContactKind, ContactPoint, Lead, Offer
+from leadcrawler.domain.phones import normalize_phone, whatsapp_phone_text
+from leadcrawler.domain.platforms import load_platforms, platform_for_url
+from leadcrawler.domain.text import clean_text, strip_invisible
+from leadcrawler.domain.urls import canonical_url, registered_domain
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

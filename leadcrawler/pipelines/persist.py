@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadcrawler.items import Lead
-from leadcrawler.scoring import Rules, RulesError
+from leadcrawler.domain.items import Lead
+from leadcrawler.domain.scoring import Rules, RulesError
 from leadcrawler.storage.repository import LeadStore, SaveResult
 from leadcrawler.storage.store import open_store
 

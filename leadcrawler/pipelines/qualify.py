@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import NotConfigured
 
-from leadcrawler.facts import facts_from_item
-from leadcrawler.items import Lead
-from leadcrawler.scoring import Rules, RulesError, score
+from leadcrawler.domain.facts import facts_from_item
+from leadcrawler.domain.items import Lead
+from leadcrawler.domain.scoring import Rules, RulesError, score
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -6,10 +6,10 @@ its provenance is part of the record, but it counts for nothing below and is nev
 exported as a best contact. A contact the normalize stage could not normalise
 (``normalized is None``) is always invalid.
 
-- e-mail: :func:`leadcrawler.emails.check_email` (syntax, special-use and documentation
+- e-mail: :func:`leadcrawler.domain.emails.check_email` (syntax, special-use and documentation
   domains, IP literals, quoted local parts, ``logo@2x.png``, homoglyphs, unknown TLD).
 - phone and WhatsApp: libphonenumber's ``is_valid_number`` (the number exists in its
-  country's plan). Reasons from :func:`leadcrawler.phones.phone_problem`, plus
+  country's plan). Reasons from :func:`leadcrawler.domain.phones.phone_problem`, plus
   ``group_invite`` (``chat.whatsapp.com`` links) and ``no_number`` (other number-less links).
 - social: valid when it has a canonical http(s) URL, else ``bad_url``.
 
@@ -38,9 +38,9 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import DropItem, NotConfigured
 
-from leadcrawler.emails import check_email
-from leadcrawler.items import ContactKind, ContactPoint, ContactStatus, Lead
-from leadcrawler.phones import phone_problem, whatsapp_phone_text
+from leadcrawler.domain.emails import check_email
+from leadcrawler.domain.items import ContactKind, ContactPoint, ContactStatus, Lead
+from leadcrawler.domain.phones import phone_problem, whatsapp_phone_text
 from leadcrawler.pipelines.normalize import phone_region
 
 if TYPE_CHECKING:

@@ -38,15 +38,15 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from leadcrawler.browser import render_settings
-from leadcrawler.exceptions import DeferredRequest
-from leadcrawler.extract import read_product_page
-from leadcrawler.items import Lead, Offer, Sighting
-from leadcrawler.platforms import (
+from leadcrawler.domain.items import Lead, Offer, Sighting
+from leadcrawler.domain.platforms import (
     Platform,
     canonical_platform_url,
     load_platforms,
     platform_for_url,
 )
+from leadcrawler.exceptions import DeferredRequest
+from leadcrawler.extraction.extract import read_product_page
 from leadcrawler.spiders.sitevisit import SiteVisitMixin, site_name
 from leadcrawler.storage.frontier import FrontierStore, Outcome
 from leadcrawler.storage.store import open_store
@@ -269,7 +269,7 @@ class StatePageSpider(PlatformSpider):
     """A platform whose pages are JS applications: meta/JSON-LD, page state, text, browser.
 
     Subclasses name the page-state formats to try (``states``) and the shape of a seller
-    id (``seller_id``); :func:`leadcrawler.extract.read_product_page` does the reading.
+    id (``seller_id``); :func:`leadcrawler.extraction.extract.read_product_page` does the reading.
     """
 
     states: ClassVar[tuple[str, ...]]

@@ -6,7 +6,7 @@ or ``scrapy crawl hotmart [-a limit=N]`` to drain pending Hotmart URLs from the 
 
 The checkout is a Nuxt application whose ``__NUXT_DATA__`` state has held the producer's
 support e-mail (see the platforms reference); marketplace pages may be Next.js. Each field
-comes from the first rung that has it (:func:`leadcrawler.extract.read_product_page`):
+comes from the first rung that has it (:func:`leadcrawler.extraction.extract.read_product_page`):
 
 1. ``meta``/``jsonld``: ``og:*``/``twitter:*`` meta and JSON-LD (product, price, author);
 2. ``nuxt_data``/``window_nuxt``/``next_data``/``next_flight``: the embedded page state,

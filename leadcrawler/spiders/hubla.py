@@ -5,7 +5,7 @@ or ``scrapy crawl hubla [-a limit=N]`` to drain pending Hubla URLs from the fron
 
 Hubla's public pages are a Next.js application (see the platforms reference), so the page
 state is read as well as the markup. Each field comes from the first rung that has it
-(:func:`leadcrawler.extract.read_product_page`):
+(:func:`leadcrawler.extraction.extract.read_product_page`):
 
 1. ``meta``/``jsonld``: ``og:*``/``twitter:*`` meta and JSON-LD (product, price, a seller
    named in the description);

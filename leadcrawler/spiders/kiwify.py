@@ -23,7 +23,8 @@ from typing import Any
 
 from scrapy.http import Request, Response, TextResponse
 
-from leadcrawler.extract import (
+from leadcrawler.domain.items import Lead, Offer, Sighting
+from leadcrawler.extraction.extract import (
     STRUCK,
     json_ld,
     ld_name,
@@ -33,7 +34,6 @@ from leadcrawler.extract import (
     to_decimal,
     visible_text,
 )
-from leadcrawler.items import Lead, Offer, Sighting
 from leadcrawler.spiders.base import PlatformSpider
 
 SELLER_RE = re.compile(r"em nome de\s+(.+?)\s+e que n[ãa]o possui", re.IGNORECASE)

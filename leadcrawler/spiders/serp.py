@@ -6,7 +6,7 @@
 
 Every platform's dorks (``platforms.toml``) are combined with every niche; result pages
 are followed up to ``pages``. Only product-page URLs of the chosen platforms are kept,
-canonicalised, and yielded as :class:`~leadcrawler.items.DiscoveredUrl` for the frontier
+canonicalised, and yielded as :class:`~leadcrawler.domain.items.DiscoveredUrl` for the frontier
 stage. A blocked engine (CAPTCHA, rate limit, unresponsive upstream engines, JSON API
 disabled, robots.txt refusal) is counted under ``serp/blocked/<engine>/<reason>`` and
 logged as a warning: it is never mistaken for "no results" (``serp/no_results``).
@@ -29,15 +29,15 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from leadcrawler.discovery import (
+from leadcrawler.domain.items import DiscoveredUrl
+from leadcrawler.domain.platforms import Platform, load_platforms
+from leadcrawler.extraction.discovery import (
     BraveEngine,
     DuckDuckGoEngine,
     SearxngEngine,
     SerpPage,
     keep_platform_url,
 )
-from leadcrawler.items import DiscoveredUrl
-from leadcrawler.platforms import Platform, load_platforms
 from leadcrawler.spiders.base import UsageError
 
 logger = logging.getLogger(__name__)

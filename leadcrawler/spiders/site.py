@@ -19,11 +19,11 @@ from typing import Any
 
 import scrapy
 
-from leadcrawler.items import Lead, Sighting
+from leadcrawler.domain.items import Lead, Sighting
+from leadcrawler.domain.urls import canonical_url
 from leadcrawler.spiders.base import UsageError, read_urls
 from leadcrawler.spiders.sitevisit import SiteVisitMixin
 from leadcrawler.storage.store import open_store
-from leadcrawler.urls import canonical_url
 
 
 class SiteSpider(SiteVisitMixin, scrapy.Spider):

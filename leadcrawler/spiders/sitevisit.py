@@ -6,7 +6,7 @@ social profiles) to :meth:`SiteVisitMixin.visit_site`, which fetches the home pa
 then the likely contact pages (contato, fale-conosco, suporte, atendimento, sobre,
 quem-somos, termos, privacidade) of the same site, one at a time, through Scrapy's
 downloader — so robots.txt, throttling, retries, the circuit breaker, the SSRF guard and
-the proxy all apply — and reads each with :func:`leadcrawler.contacts.extract_page`.
+the proxy all apply — and reads each with :func:`leadcrawler.extraction.contacts.extract_page`.
 
 The lead is yielded once the visit ends, with what was found added (each value with its
 own page URL and method), the CNPJ and legal name if the site shows them, and the
@@ -33,15 +33,15 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from leadcrawler.contacts import (
+from leadcrawler.domain.items import ContactKind, Lead, Offer
+from leadcrawler.domain.platforms import load_platforms
+from leadcrawler.domain.urls import registered_domain
+from leadcrawler.extraction.contacts import (
     contact_page_links,
     extract_page,
     is_platform_domain,
     social_profile,
 )
-from leadcrawler.items import ContactKind, Lead, Offer
-from leadcrawler.platforms import load_platforms
-from leadcrawler.urls import registered_domain
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

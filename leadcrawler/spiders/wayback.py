@@ -6,7 +6,7 @@ For each of the platform's hosts, pages through
 ``<WAYBACK_CDX_URL>?url=<host>/*&output=json&fl=original,timestamp,statuscode``
 ``&collapse=urlkey&filter=statuscode:200&limit=<page size>&showResumeKey=true``, following
 the resume key until the answer has none or ``limit`` URLs were kept. Product-page URLs
-are canonicalised and yielded as :class:`~leadcrawler.items.DiscoveredUrl`.
+are canonicalised and yielded as :class:`~leadcrawler.domain.items.DiscoveredUrl`.
 
 Settings: ``WAYBACK_CDX_URL``, ``WAYBACK_PAGE_SIZE``.
 """
@@ -23,9 +23,9 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from leadcrawler.discovery import cdx_rows, keep_platform_url
-from leadcrawler.items import DiscoveredUrl
-from leadcrawler.platforms import load_platforms
+from leadcrawler.domain.items import DiscoveredUrl
+from leadcrawler.domain.platforms import load_platforms
+from leadcrawler.extraction.discovery import cdx_rows, keep_platform_url
 from leadcrawler.spiders.base import UsageError
 
 logger = logging.getLogger(__name__)

@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from leadcrawler.emails import email_key
-from leadcrawler.facts import ContactView, OfferView, build_facts
-from leadcrawler.identity import is_weak, names_agree
-from leadcrawler.items import ContactKind, Lead, utcnow
-from leadcrawler.scoring import Rules, score
+from leadcrawler.domain.emails import email_key
+from leadcrawler.domain.facts import ContactView, OfferView, build_facts
+from leadcrawler.domain.identity import is_weak, names_agree
+from leadcrawler.domain.items import ContactKind, Lead, utcnow
+from leadcrawler.domain.scoring import Rules, score
 from leadcrawler.storage.models import (
     ContactRow,
     LeadKey,

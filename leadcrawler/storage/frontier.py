@@ -18,7 +18,7 @@ from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
 
-from leadcrawler.items import DiscoveredUrl, utcnow
+from leadcrawler.domain.items import DiscoveredUrl, utcnow
 from leadcrawler.storage.models import FrontierUrl
 
 

@@ -2,7 +2,7 @@
 
 ``save()`` is the one write path for leads: idempotent, in one transaction per batch.
 A lead is found by its identity keys (``lead_keys.key`` is unique across the base; the
-rules are in :mod:`leadcrawler.identity`: strong keys link alone, a weak key only when
+rules are in :mod:`leadcrawler.domain.identity`: strong keys link alone, a weak key only when
 the names agree); when one sighting's keys point at several stored leads, those leads
 are one producer and are merged into the oldest. Values are never overwritten: a new
 contact or offer is added next to the old ones, a repeated one only moves its
@@ -28,15 +28,15 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from leadcrawler.facts import ContactView, OfferView, build_facts
-from leadcrawler.identity import (
+from leadcrawler.domain.facts import ContactView, OfferView, build_facts
+from leadcrawler.domain.identity import (
     DEFAULT_NAME_SIMILARITY,
     identity_keys,
     is_weak,
     names_agree,
 )
-from leadcrawler.items import ContactKind, Lead, utcnow
-from leadcrawler.scoring import Rules, score
+from leadcrawler.domain.items import ContactKind, Lead, utcnow
+from leadcrawler.domain.scoring import Rules, score
 from leadcrawler.storage.models import (
     ContactRow,
     LeadKey,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadcrawler.identity import DEFAULT_NAME_SIMILARITY
+from leadcrawler.domain.identity import DEFAULT_NAME_SIMILARITY
 from leadcrawler.storage.db import make_engine, migrate
 from leadcrawler.storage.repository import LeadStore
 

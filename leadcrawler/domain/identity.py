@@ -1,0 +1,133 @@
+"""Identity resolution rules: which keys say two sightings are the same producer.
+
+Strong keys link on their own: normalised e-mail, E.164 phone (a WhatsApp number shares
+it), CNPJ, platform seller/store id, canonical checkout URL, social handle.
+
+Weak keys need supporting evidence: the registered domain of the producer's own website
+(``Lead.domain``: never a free-mail, platform, social or link-hub domain) links two leads
+only when their names also agree (fuzzy, :func:`names_agree`). A web agency hosting
+several producers under one domain therefore never merges them, and a name alone never
+links anyone.
+
+The dedupe stage, the persist stage and ``leadcrawler dedupe --rebuild`` all use these
+functions, so a rebuild after a rule change gives what a fresh crawl would.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from rapidfuzz import fuzz
+
+from leadcrawler.domain.emails import email_key, is_free_provider
+from leadcrawler.domain.items import ContactKind, ContactStatus, Lead
+
+WEAK_PREFIXES = ("domain:",)
+DEFAULT_NAME_SIMILARITY = 85  # 0-100, rapidfuzz token-set ratio that counts as "same name"
+
+# network host -> how many leading path segments make the handle
+SOCIAL_HANDLE_SEGMENTS = {
+    "instagram.com": 1,
+    "tiktok.com": 1,
+    "youtube.com": 2,  # /@handle, /channel/<id>, /c/<name>
+    "x.com": 1,
+    "twitter.com": 1,
+    "t.me": 1,
+    "linktr.ee": 1,
+    "facebook.com": 1,
+    "linkedin.com": 2,  # /in/<handle>, /company/<handle>
+}
+SOCIAL_ALIASES = {"twitter.com": "x.com"}
+NOT_HANDLES = frozenset(
+    {
+        "p", "reel", "reels", "explore", "stories", "share", "sharer.php", "watch",
+        "intent", "hashtag", "search", "home", "tv", "s", "joinchat", "+",
+    }
+)  # fmt: skip
+
+
+def is_weak(key: str) -> bool:
+    return key.startswith(WEAK_PREFIXES)
+
+
+def social_key(url: str) -> str | None:
+    """``https://www.instagram.com/Ana.Doces/`` -> ``social:instagram.com/ana.doces``."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    segments = SOCIAL_HANDLE_SEGMENTS.get(host)
+    if segments is None:
+        return None
+    path = [s for s in parts.path.split("/") if s]
+    if not path or path[0].lower() in NOT_HANDLES:
+        return None
+    if host == "youtube.com" and path[0].startswith("@"):
+        segments = 1
+    if len(path) < segments:
+        return None
+    handle = "/".join(path[:segments]).lower()
+    return f"social:{SOCIAL_ALIASES.get(host, host)}/{handle}"
+
+
+def identity_keys(
+    *,
+    cnpj: str | None,
+    domain: str | None,
+    contacts: Iterable[tuple[str, str | None, str]],
+    offers: Iterable[tuple[str, str, str | None]],
+) -> list[str]:
+    """Keys for a producer, most specific first.
+
+    ``contacts``: ``(kind, normalized value, status)``; ``offers``:
+    ``(platform, checkout_url, seller_id)``. Invalid contacts never link anyone.
+    """
+    keys: list[str] = []
+    if cnpj:
+        keys.append(f"cnpj:{cnpj}")
+    for kind, value, status in contacts:
+        if status != ContactStatus.VALID or not value:
+            continue
+        if kind == ContactKind.EMAIL:
+            keys.append(f"email:{email_key(value)}")
+        elif kind in (ContactKind.PHONE, ContactKind.WHATSAPP):
+            keys.append(f"phone:{value}")
+        elif kind == ContactKind.SOCIAL:
+            handle = social_key(value)
+            if handle:
+                keys.append(handle)
+    for platform, checkout_url, seller_id in offers:
+        if seller_id:
+            keys.append(f"seller:{platform}:{seller_id}")
+        keys.append(f"checkout:{checkout_url}")
+    if domain and not is_free_provider(domain):
+        keys.append(f"domain:{domain}")
+    return list(dict.fromkeys(keys))
+
+
+def keys_for_lead(lead: Lead) -> list[str]:
+    return identity_keys(
+        cnpj=lead.cnpj,
+        domain=lead.domain,
+        contacts=((c.kind, c.normalized, c.status) for c in lead.contacts),
+        offers=((o.platform, o.checkout_url, o.seller_id) for o in lead.offers),
+    )
+
+
+def _fold(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch if ch.isalnum() else " " for ch in bare)
+
+
+def names_agree(a: str | None, b: str | None, threshold: int = DEFAULT_NAME_SIMILARITY) -> bool:
+    """True when two producer names are close enough to support a weak key."""
+    if not a or not b:
+        return False
+    fa, fb = _fold(a), _fold(b)
+    if fuzz.token_sort_ratio(fa, fb) >= threshold:
+        return True
+    # One name contained in the other ("Ana D'Ávila" / "Ana D'Ávila Confeitaria") counts
+    # only with two shared words: a lone first name is no evidence.
+    shared = {t for t in fa.split() if len(t) > 1} & {t for t in fb.split() if len(t) > 1}
+    return len(shared) >= 2 and fuzz.token_set_ratio(fa, fb) >= threshold

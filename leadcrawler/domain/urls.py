@@ -1,0 +1,176 @@
+"""URL canonicalisation and registered domains, the same for every stage.
+
+:func:`canonical_url` gives one spelling per page so that the same website or checkout
+found twice compares equal, and it is the privacy filter for URLs: checkout links carry
+buyers' data in prefill parameters (``email=``, ``cpf=``...) and those must never be
+stored (LGPD art. 6 III). Tracking parameters go too.
+
+:func:`registered_domain` uses tldextract's bundled Public Suffix List snapshot only: no
+download and no cache written to disk, so it behaves the same offline, in CI and in
+production. The PSL's private section is included, so shops on shared hosting
+(``loja.myshopify.com``, ``x.blogspot.com``) keep a domain of their own instead of all
+sharing the host's.
+
+Reads no settings.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import cache
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import idna
+import tldextract
+
+from leadcrawler.domain.platforms import canonical_platform_url, platform_for_url
+from leadcrawler.domain.text import strip_invisible
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# Query parameters dropped from every URL (compared lower-cased). Tracking ids, and the
+# checkout prefill fields that may carry a buyer's personal data.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "gbraid", "wbraid", "dclid", "msclkid", "yclid", "ttclid",
+        "twclid", "li_fat_id", "mc_cid", "mc_eid", "igshid", "igsh", "srsltid", "_ga",
+        "_gl", "_hsenc", "_hsmi", "mkt_tok", "ref", "src", "sck", "afid", "coupon",
+    }
+)  # fmt: skip
+PERSONAL_PARAMS = frozenset(
+    {
+        "email", "e-mail", "e_mail", "mail", "name", "nome", "first_name", "last_name",
+        "fullname", "full_name", "phone", "telefone", "tel", "celular", "whatsapp", "cpf",
+        "cnpj", "document", "documento", "doc", "rg", "cep", "zipcode",
+    }
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_",)
+# Prefill fields under names nobody listed (``customer_email``, ``buyer[phone]``): a name
+# containing one of these, or a value shaped like an e-mail, is dropped as well.
+_PERSONAL_NAME_PARTS = ("email", "mail", "cpf", "cnpj", "phone", "fone", "celular", "whats")
+_EMAIL_LIKE_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+# A bare host (with optional port and path) written without a scheme: "www.loja.com.br/x".
+_SCHEMELESS_RE = re.compile(r"^(?:[\w-]+\.)+[^\W\d_]{2,}(?::\d{1,5})?(?:[/?#]|$)")
+_ASCII_HOST_RE = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$")
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+
+
+def _drop_param(name: str, value: str) -> bool:
+    key = name.strip().lower()
+    if key in TRACKING_PARAMS or key in PERSONAL_PARAMS or key.startswith(TRACKING_PREFIXES):
+        return True
+    if any(part in key for part in _PERSONAL_NAME_PARTS):
+        return True
+    return bool(_EMAIL_LIKE_RE.search(value))
+
+
+def canonical_host(host: str) -> str | None:
+    """Lower-case ASCII (IDNA) form of a host name, or None if it is not a usable host.
+
+    IP addresses come back as written (IPv6 without brackets); a trailing dot is dropped.
+    """
+    host = strip_invisible(host).strip().rstrip(".").lower()
+    if not host:
+        return None
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            return None
+    if not _ASCII_HOST_RE.match(host) or len(host) > 253:
+        return None
+    return host
+
+
+def canonical_url(url: str | None, *, assume_scheme: str | None = None) -> str | None:
+    """One canonical spelling of an http(s) URL, or None for anything else.
+
+    Lower-case scheme and host, IDNA host, no default port, no user info (credentials and
+    the ``https://pay.kiwify.com.br@evil.example/`` trick), no fragment, no tracking or
+    personal-prefill query parameters, the remaining parameters sorted. URLs of a known
+    selling platform lose their whole query (:func:`canonical_platform_url`).
+
+    ``assume_scheme`` (``"http"`` or ``"https"``) is used for a value written without one
+    that starts with a host name, like ``www.loja.com.br``; other scheme-less values
+    (``//x``, ``/path``, ``mailto:...``) are still refused.
+    """
+    if url is None:
+        return None
+    text = strip_invisible(url).strip()
+    if not text:
+        return None
+    if assume_scheme and "://" not in text and _SCHEMELESS_RE.match(text):
+        text = f"{assume_scheme}://{text}"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:  # bad port, unbalanced IPv6 brackets
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ALLOWED_SCHEMES or parts.hostname is None:
+        return None
+    host = canonical_host(parts.hostname)
+    if host is None:
+        return None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    # Whitespace inside a URL is an artefact of the page's HTML (WHATWG drops tabs and
+    # newlines); other unsafe characters are percent-encoded, existing escapes kept.
+    path = quote(re.sub(r"[\t\n\r]", "", parts.path), safe=_PATH_SAFE) or "/"
+    params = [
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not _drop_param(name, value)
+    ]
+    query = urlencode(sorted(params), quote_via=quote)
+    canonical = urlunsplit((scheme, netloc, path, query, ""))
+    if platform_for_url(canonical) is not None:
+        return canonical_platform_url(canonical)
+    return canonical
+
+
+@cache
+def _extractor() -> tldextract.TLDExtract:
+    # Built on first use, not at import: reading the snapshot costs a few milliseconds.
+    return tldextract.TLDExtract(
+        suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
+    )
+
+
+def registered_domain(url_or_host: str | None) -> str | None:
+    """The registrable domain (public suffix + one label) of a URL or host name.
+
+    ``https://www.loja.com.br/x`` -> ``loja.com.br``. ASCII (IDNA) form. None for IP
+    addresses, ``localhost`` and hosts with no known public suffix.
+    """
+    if not url_or_host:
+        return None
+    text = strip_invisible(url_or_host).strip()
+    if "://" in text:
+        try:
+            hostname = urlsplit(text).hostname
+        except ValueError:
+            return None
+    else:
+        hostname = text.split("/", 1)[0].rsplit(":", 1)[0] if "[" not in text else None
+    host = canonical_host(hostname) if hostname else None
+    if host is None:
+        return None
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None
+    result = _extractor()(host)
+    if not result.suffix or not result.domain:
+        return None
+    return result.top_domain_under_public_suffix
