@@ -116,7 +116,14 @@ NORMALIZE_DEFAULT_REGION = "BR"  # region for phone numbers written without +cou
 # prefixes (0 xx 11...), a DDD before 3003/4004. A rewritten number says so in details["repaired"].
 NORMALIZE_PHONE_REPAIR = True
 
+# --- Intake: raw lists (`leadcrawler enrich FILE`, the `intake` spider, the API worker) --
+INTAKE_PROGRESS = False  # a progress bar on the terminal (the CLI turns it on for a TTY)
+INTAKE_READ_BATCH = 1000  # records read per trip to the reader thread
+
 VALIDATE_ENABLED = True
+# A name alone keeps a crawled lead; raw-list imports (`leadcrawler enrich FILE`) set this so
+# that a row needs a valid e-mail, phone, profile, CNPJ or own site.
+VALIDATE_REQUIRE_CONTACT = False
 
 ENRICH_ENABLED = True
 # Website contact discovery: the spiders visit each producer's site (home + contact pages).

@@ -23,13 +23,18 @@ Drop rule. A lead is kept when it is identifiable or reachable:
   (the normalize stage leaves ``domain`` None for platforms and social networks);
 - reachable: at least one valid contact.
 
+With ``VALIDATE_REQUIRE_CONTACT`` (raw-list imports set it) a name is not enough: a lead
+needs a valid contact, a valid CNPJ or its own domain, else it is dropped as
+``nothing_valid``.
+
 Anything else is dropped with ``DropItem`` and counted under
 ``leadcrawler/validate/dropped/<reason>``: ``only_invalid_contacts`` when it had contacts
 and none was valid, else ``no_identity``. Offers do not save a lead: a checkout URL with
 no name says where something is sold, not by whom.
 
-Settings: ``VALIDATE_ENABLED``; ``NORMALIZE_DEFAULT_REGION`` (read so that a number the
-normalize stage could not parse is diagnosed the same way it was parsed).
+Settings: ``VALIDATE_ENABLED``, ``VALIDATE_REQUIRE_CONTACT``; ``NORMALIZE_DEFAULT_REGION``
+(read so that a number the normalize stage could not parse is diagnosed the same way it
+was parsed).
 """
 
 from __future__ import annotations
@@ -80,12 +85,17 @@ def is_reachable(lead: Lead) -> bool:
 
 class ValidatePipeline:
     def __init__(
-        self, stats: StatsCollector, default_region: str, repair_phones: bool = False
+        self,
+        stats: StatsCollector,
+        default_region: str,
+        repair_phones: bool = False,
+        require_contact: bool = False,
     ) -> None:
         self.crawler: Crawler | None = None
         self.stats = stats
         self.default_region = default_region
         self.repair_phones = repair_phones
+        self.require_contact = require_contact
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -97,6 +107,7 @@ class ValidatePipeline:
             stats=crawler.stats,
             default_region=phone_region(settings),
             repair_phones=settings.getbool("NORMALIZE_PHONE_REPAIR"),
+            require_contact=settings.getbool("VALIDATE_REQUIRE_CONTACT"),
         )
         pipeline.crawler = crawler
         return pipeline
@@ -117,6 +128,9 @@ class ValidatePipeline:
                 contact.status = ContactStatus.INVALID
                 contact.details["invalid_reason"] = reason
                 self.stats.inc_value(f"leadcrawler/validate/contact_invalid/{reason}")
+        if self.require_contact and not (is_reachable(item) or item.cnpj or item.domain):
+            self.stats.inc_value("leadcrawler/validate/dropped/nothing_valid")
+            raise DropItem("nothing_valid: no valid e-mail, phone, profile, CNPJ or own site")
         if not (is_identifiable(item) or is_reachable(item)):
             reason = "only_invalid_contacts" if item.contacts else "no_identity"
             self.stats.inc_value(f"leadcrawler/validate/dropped/{reason}")
