@@ -103,6 +103,7 @@ def _prepare(raw: str) -> str:
     return text
 
 
+@lru_cache(maxsize=65_536)  # normalize, validate and identity read the same address
 def _validate(text: str) -> ValidatedEmail:
     return validate_email(
         text,

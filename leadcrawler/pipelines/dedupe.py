@@ -6,10 +6,13 @@ this run or stored in the base gives the sighting that lead's uid, so a repeat i
 into the existing lead by the persist stage, never dropped and never stored twice. The
 persist stage resolves again inside its transaction, which is what makes concurrent
 crawls safe; this stage's answer feeds the item feed and the stats. The in-run memory is
-an LRU bounded by ``DEDUPE_MAX_KEYS_IN_MEMORY``; past it the base answers.
+an LRU bounded by ``DEDUPE_MAX_KEYS_IN_MEMORY``; past it the base answers. Questions to
+the base are gathered for a moment (``DEDUPE_LOOKUP_BATCH`` items or
+``DEDUPE_LOOKUP_WAIT`` seconds) and asked in one query, so a bulk import does not pay a
+round trip per lead.
 
 Settings: ``DEDUPE_ENABLED``, ``DEDUPE_MAX_KEYS_IN_MEMORY``, ``DEDUPE_NAME_SIMILARITY``,
-``DATABASE_URL``, ``PERSIST_AUTO_MIGRATE``.
+``DEDUPE_LOOKUP_BATCH``, ``DEDUPE_LOOKUP_WAIT``, ``DATABASE_URL``, ``PERSIST_AUTO_MIGRATE``.
 """
 
 from __future__ import annotations
@@ -43,8 +46,15 @@ class DedupePipeline:
         auto_migrate: bool,
         max_keys: int,
         name_similarity: int,
+        lookup_batch: int = 500,
+        lookup_wait: float = 0.02,
     ) -> None:
         self.stats = stats
+        self.lookup_batch = max(1, lookup_batch)
+        self.lookup_wait = max(0.0, lookup_wait)
+        self.pending: list[tuple[Lead, asyncio.Future[str]]] = []
+        self.flusher: asyncio.TimerHandle | None = None
+        self.lookups: set[asyncio.Task[None]] = set()
         self.database_url = database_url
         self.auto_migrate = auto_migrate
         self.max_keys = max_keys
@@ -71,6 +81,8 @@ class DedupePipeline:
             auto_migrate=settings.getbool("PERSIST_AUTO_MIGRATE"),
             max_keys=max_keys,
             name_similarity=similarity,
+            lookup_batch=settings.getint("DEDUPE_LOOKUP_BATCH"),
+            lookup_wait=settings.getfloat("DEDUPE_LOOKUP_WAIT"),
         )
 
     async def open_spider(self) -> None:
@@ -79,6 +91,10 @@ class DedupePipeline:
         )
 
     async def close_spider(self) -> None:
+        if self.pending:
+            self._start_lookup()
+        if self.lookups:
+            await asyncio.gather(*self.lookups)
         if self.store is not None:
             self.store.engine.dispose()
 
@@ -94,16 +110,62 @@ class DedupePipeline:
         uid = self._remembered(item)
         if uid is not None:
             self.stats.inc_value("leadcrawler/dedupe/repeat_in_run")
+            item.lead_uid = uid
+            self._remember(item, uid)
+            return item
+        if self.store is None or not item.identity_keys:
+            self._decide(item, None)
+            return item
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.pending.append((item, future))
+        if len(self.pending) >= self.lookup_batch:
+            self._flush_soon(0)
+        elif self.flusher is None:
+            self._flush_soon(self.lookup_wait)
+        item.lead_uid = await future
+        return item
+
+    def _flush_soon(self, delay: float) -> None:
+        if self.flusher is not None:
+            self.flusher.cancel()
+        loop = asyncio.get_running_loop()
+        self.flusher = loop.call_later(delay, self._start_lookup)
+
+    def _start_lookup(self) -> None:
+        self.flusher = None
+        batch, self.pending = self.pending, []
+        if batch:
+            task = asyncio.ensure_future(self._lookup(batch))
+            self.lookups.add(task)
+            task.add_done_callback(self.lookups.discard)
+
+    async def _lookup(self, batch: list[tuple[Lead, asyncio.Future[str]]]) -> None:
+        assert self.store is not None
+        items = [item for item, _ in batch]
+        try:
+            stored = await asyncio.to_thread(self.store.find_lead_uids, items)
+        except Exception as exc:  # the base is down: persist resolves (and retries) anyway
+            logger.warning("Dedupe could not ask the base (%s)", exc.__class__.__name__)
+            stored = [None] * len(items)
+        for (item, future), uid in zip(batch, stored, strict=True):
+            if not future.done():
+                future.set_result(self._decide(item, uid))
+
+    def _decide(self, item: Lead, stored_uid: str | None) -> str:
+        """The uid for ``item``: this run's memory first (an earlier item of the same
+        lookup may be the same producer), then the base, else a new one."""
+        uid = self._remembered(item)
+        if uid is not None:
+            self.stats.inc_value("leadcrawler/dedupe/repeat_in_run")
+        elif stored_uid is not None:
+            uid = stored_uid
+            self.stats.inc_value("leadcrawler/dedupe/known_lead")
         else:
-            uid = await self._stored(item)
-            if uid is not None:
-                self.stats.inc_value("leadcrawler/dedupe/known_lead")
-            else:
-                uid = str(uuid.uuid4())
-                self.stats.inc_value("leadcrawler/dedupe/new_lead")
+            uid = str(uuid.uuid4())
+            self.stats.inc_value("leadcrawler/dedupe/new_lead")
         item.lead_uid = uid
         self._remember(item, uid)
-        return item
+        return uid
 
     def _remembered(self, item: Lead) -> str | None:
         name = item.display_name or item.legal_name
@@ -117,11 +179,6 @@ class DedupePipeline:
             self.seen.move_to_end(key)
             return uid
         return None
-
-    async def _stored(self, item: Lead) -> str | None:
-        if self.store is None or not item.identity_keys:
-            return None
-        return await asyncio.to_thread(self.store.find_lead_uid, item)
 
     def _remember(self, item: Lead, uid: str) -> None:
         name = item.display_name or item.legal_name
