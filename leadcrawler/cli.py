@@ -7,6 +7,7 @@
   leadcrawler enrich     import a raw list (FILE), or retry failed enrichment (--retry-failed)
   leadcrawler migrate    bring the base's schema up to date
   leadcrawler rescore    re-score every lead after editing settings/qualification.toml
+  leadcrawler serve      the enricher's HTTP API (raw leads in, leads and runs out)
 
 The base is ``DATABASE_URL`` from the Scrapy settings (environment or ``--database-url``).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import sys
@@ -258,6 +260,47 @@ def print_import_summary(
         print(f"  columns ignored (not stored): {', '.join(unknown)}", file=out)
 
 
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    """``leadcrawler serve``: the enricher's HTTP API with its worker."""
+    import ipaddress
+
+    import uvicorn
+
+    from leadcrawler.api.app import TOKEN_ENV, ApiConfig, create_app, tokens_from_env
+    from leadcrawler.api.worker import start_worker
+
+    tokens = tokens_from_env(os.environ.get(TOKEN_ENV))
+    try:
+        loopback = args.host == "localhost" or ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = False
+    if not tokens and not loopback:
+        print(
+            f"error: refusing to serve on {args.host} without a token: set {TOKEN_ENV} "
+            "(or serve on 127.0.0.1)",
+            file=sys.stderr,
+        )
+        return 2
+    settings = project_settings(args.database_url)
+    problem = apply_overrides(settings, args.set or [])
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    enrich_args: list[str] = ["--skip-sites"] if args.skip_sites else []
+    for item in args.set or []:
+        enrich_args += ["-s", item]
+    config = ApiConfig.from_settings(settings, settings["DATABASE_URL"], tokens)
+    config = dataclasses.replace(config, worker=not args.no_worker, enrich_args=tuple(enrich_args))
+    if not tokens:
+        print(f"warning: no {TOKEN_ENV} set: the API is open to this machine only", file=out)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app(config, start_worker)
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="info")
+    return 0
+
+
 def retry_mx(store: LeadStore, settings: Settings, rules: Rules | None, out: TextIO) -> int:
     """Ask DNS again for the e-mail domains whose MX check timed out or failed."""
     pending = store.emails_needing_mx()
@@ -438,6 +481,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not visit websites (an import) / only retry MX checks (--retry-failed)",
     )
     enrich.set_defaults(func=cmd_enrich)
+    serve = add("serve", "Serve the enricher's HTTP API (raw leads in, leads out)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    serve.add_argument("--no-worker", action="store_true", help="store batches, enrich none")
+    serve.add_argument(
+        "--skip-sites", action="store_true", help="the worker does not visit websites"
+    )
+    serve.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a setting for the server and the worker's imports; repeatable",
+    )
+    serve.set_defaults(func=cmd_serve)
     dedupe = add("dedupe", "Re-link the whole base with the current identity rules")
     dedupe.add_argument("--rebuild", action="store_true", help="recompute keys and merge")
     dedupe.set_defaults(func=cmd_dedupe)
@@ -450,7 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.func not in (cmd_demo, cmd_enrich):  # a crawl installs Scrapy's own log handler
+    if args.func not in (cmd_demo, cmd_enrich, cmd_serve):  # those set up their own logging
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     return int(args.func(args, sys.stdout))
 

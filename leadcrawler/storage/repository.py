@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadcrawler.domain.facts import ContactView, OfferView, build_facts
@@ -73,6 +73,7 @@ class LeadFilter:
     tiers: tuple[str, ...] = ()
     min_score: int | None = None
     since: datetime | None = None  # last seen at or after
+    platform: str | None = None  # seen selling on this platform
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,12 +454,87 @@ class LeadStore:
 
     # --- reads -----------------------------------------------------------------------
 
+    def lead_detail(self, uid: str) -> dict[str, Any] | None:
+        """One lead with every value's provenance: contacts, history and sightings."""
+        with self.sessions() as session:
+            row = session.scalar(select(LeadRow).where(LeadRow.uid == uid))
+            if row is None:
+                return None
+            contacts = session.scalars(
+                select(ContactRow).where(ContactRow.lead_id == row.id).order_by(ContactRow.id)
+            )
+            history = session.scalars(
+                select(ValueHistory).where(ValueHistory.lead_id == row.id).order_by(ValueHistory.id)
+            )
+            sightings = session.scalars(
+                select(SightingRow)
+                .where(SightingRow.lead_id == row.id)
+                .order_by(SightingRow.seen_at)
+                .limit(1000)
+            )
+            return {
+                "lead_id": row.uid,
+                "name": row.display_name or row.legal_name,
+                "legal_name": row.legal_name,
+                "cnpj": row.cnpj,
+                "website": row.website,
+                "domain": row.domain,
+                "score": row.score,
+                "tier": row.tier,
+                "score_reasons": row.score_reasons,
+                "first_seen": as_utc(row.first_seen),
+                "last_seen": as_utc(row.last_seen),
+                "times_seen": row.times_seen,
+                "enrichment": row.enrichment,
+                "contacts": [
+                    {
+                        "kind": c.kind,
+                        "value": c.value,
+                        "status": c.status,
+                        "certainty": c.certainty,
+                        "details": c.details,
+                        "source_url": c.source_url,
+                        "method": c.method,
+                        "first_seen": as_utc(c.first_seen),
+                        "last_seen": as_utc(c.last_seen),
+                        "times_seen": c.times_seen,
+                    }
+                    for c in contacts
+                ],
+                "history": [
+                    {
+                        "field": h.field,
+                        "ref": h.ref,
+                        "value": h.value,
+                        "first_seen": as_utc(h.first_seen),
+                        "last_seen": as_utc(h.last_seen),
+                        "times_seen": h.times_seen,
+                    }
+                    for h in history
+                ],
+                "sightings": [
+                    {
+                        "source": s.source,
+                        "spider": s.spider,
+                        "url": s.url,
+                        "run_id": s.run_id,
+                        "seen_at": as_utc(s.seen_at),
+                    }
+                    for s in sightings
+                ],
+            }
+
     def count_leads(self) -> int:
         with self.sessions() as session:
             return session.scalar(select(func.count()).select_from(LeadRow)) or 0
 
     def iter_leads(
-        self, where: LeadFilter | None = None, batch_size: int = 500
+        self,
+        where: LeadFilter | None = None,
+        batch_size: int = 500,
+        *,
+        after: tuple[str, int, datetime, int] | None = None,
+        limit: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Leads with their contacts, offers and source URLs, in priority order
         (tier, then score, then recency), optionally filtered.
@@ -476,12 +552,37 @@ class LeadStore:
             query = query.where(leads.c.score >= where.min_score)
         if where.since is not None:
             query = query.where(leads.c.last_seen >= where.since)
+        if where.platform:
+            query = query.where(
+                select(offers_t.c.id)
+                .where(offers_t.c.lead_id == leads.c.id, offers_t.c.platform == where.platform)
+                .exists()
+            )
+        # Priority order (tier, score, recency, id) as plain keys, so a page can resume
+        # after the last row it showed (keyset pagination): no tier sorts as "Z", no
+        # score as -1, which is where NULLs land in the export's order.
+        tier_key = func.coalesce(leads.c.tier, "Z")
+        score_key = func.coalesce(leads.c.score, -1)
+        if after is not None:
+            tier, points, seen, last_id = after
+            query = query.where(
+                or_(
+                    tier_key > tier,
+                    and_(tier_key == tier, score_key < points),
+                    and_(tier_key == tier, score_key == points, leads.c.last_seen < seen),
+                    and_(
+                        tier_key == tier,
+                        score_key == points,
+                        leads.c.last_seen == seen,
+                        leads.c.id > last_id,
+                    ),
+                )
+            )
         ordered = query.order_by(
-            leads.c.tier.asc().nulls_last(),
-            leads.c.score.desc().nulls_last(),
-            leads.c.last_seen.desc(),
-            leads.c.id,
+            tier_key.asc(), score_key.desc(), leads.c.last_seen.desc(), leads.c.id
         )
+        if limit is not None:
+            ordered = ordered.limit(limit)
         with self.engine.connect() as conn:
             result = conn.execution_options(yield_per=batch_size).execute(ordered)
             for partition in result.mappings().partitions():
@@ -520,6 +621,7 @@ def _lead_dict(
     lead: Any, contacts: list[Any], offers: list[Any], sources: list[str]
 ) -> dict[str, Any]:
     return {
+        "id": lead["id"],
         "lead_id": lead["uid"],
         "name": lead["display_name"] or lead["legal_name"],
         "legal_name": lead["legal_name"],

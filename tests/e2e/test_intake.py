@@ -59,7 +59,7 @@ def messy_list(path: Path) -> tuple[set[int], int]:
             elif kind == 1:
                 add("Fulano;fulano-arroba-nada;123;;", bad=True)
             elif kind == 2:
-                add(";'; DROP TABLE leads;--;=HYPERLINK(\"http://x\");;", bad=True)
+                add(';\'; DROP TABLE leads;--;=HYPERLINK("http://x");;', bad=True)
             elif kind == 3:
                 add(";;;" + "x" * 100_000 + ";", bad=True)
             elif kind == 4:
@@ -105,7 +105,9 @@ def test_a_messy_list_gives_one_lead_per_person_and_rejects_every_garbage_row(
         lead = by_email[f"pessoa{n}@empresa{n}.com.br"]
         phones = {c["value"] for c in lead["contacts"] if c["kind"] == "phone"}
         assert phones == {f"+55119{n:04d}{n:04d}"}
-        assert all(c["source_url"].startswith("import:lista compradores.csv#") for c in lead["contacts"])
+        assert all(
+            c["source_url"].startswith("import:lista compradores.csv#") for c in lead["contacts"]
+        )
     assert "Pessoa Número 0" in names  # accents survive cp1252
     assert run.spider == "intake"
     assert run.arguments["file"] == "lista compradores.csv"
