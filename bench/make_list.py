@@ -20,8 +20,7 @@ def write_list(count: int, path: Path, domains: int) -> None:
             if i % 10 == 9:
                 n = i - 5
                 out.write(
-                    f"PRODUTOR {n};PRODUTOR{n}@EMPRESA{n % domains}.COM.BR;"
-                    f"+55119{n:08d};\r\n"
+                    f"PRODUTOR {n};PRODUTOR{n}@EMPRESA{n % domains}.COM.BR;+55119{n:08d};\r\n"
                 )
                 continue
             phone = f"(11) 9{i:08d}"
