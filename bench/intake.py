@@ -65,9 +65,8 @@ def timed_child(command: list[str], env: dict[str, str]) -> tuple[float, float, 
     _pid, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - started
-    print(
-        f"{'':>8} (child CPU {usage.ru_utime + usage.ru_stime:.1f} s, load {os.getloadavg()[0]:.1f})"
-    )
+    cpu = usage.ru_utime + usage.ru_stime
+    print(f"{'':>8} (child CPU {cpu:.1f} s, load {os.getloadavg()[0]:.1f})")
     if process.returncode != 0:
         raise SystemExit(f"{command[:4]} failed ({process.returncode}):\n{out}")
     return seconds, usage.ru_maxrss / 1024, out
