@@ -314,12 +314,14 @@ def _open_csv(path: Path, mapping: dict[str, str]) -> Source:
 
 
 def _open_xlsx(path: Path, mapping: dict[str, str]) -> Source:
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
         raise IntakeError(f"{path.name}: not a readable .xlsx file ({exc})") from None
     sheet = book.worksheets[0]
     iterator = sheet.iter_rows(values_only=True)
