@@ -119,6 +119,7 @@ NORMALIZE_PHONE_REPAIR = True
 # --- Intake: raw lists (`leadcrawler enrich FILE`, the `intake` spider, the API worker) --
 INTAKE_PROGRESS = False  # a progress bar on the terminal (the CLI turns it on for a TTY)
 INTAKE_READ_BATCH = 1000  # records read per trip to the reader thread
+INTAKE_MAX_IN_FLIGHT = 2000  # leads in the chain at once (memory stays flat with file size)
 
 # --- The enricher's HTTP API (`leadcrawler serve`); tokens: LEADCRAWLER_API_TOKEN env ----
 API_MAX_BODY_BYTES = 5 * 1024 * 1024  # bytes per POST body

@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
@@ -267,7 +267,7 @@ def create_app(
         if any(t not in ("A", "B", "C") for t in tiers):
             raise _problem(422, "tier is A, B or C (comma-separated)")
         if since is not None and since.tzinfo is None:
-            since = since.replace(tzinfo=datetime.now().astimezone().tzinfo).astimezone()
+            since = since.replace(tzinfo=UTC)  # as `leadcrawler export --since`
         limit = min(limit, config.max_page)
         after = decode_cursor(cursor) if cursor else None
         where = LeadFilter(tiers=tiers, min_score=min_score, since=since, platform=platform)

@@ -103,7 +103,7 @@ def _prepare(raw: str) -> str:
     return text
 
 
-@lru_cache(maxsize=65_536)  # normalize, validate and identity read the same address
+@lru_cache(maxsize=4096)  # normalize, validate and identity read the same address
 def _validate(text: str) -> ValidatedEmail:
     return validate_email(
         text,
@@ -116,7 +116,7 @@ def _validate(text: str) -> ValidatedEmail:
     )
 
 
-@lru_cache(maxsize=65_536)  # a pure function the chain asks up to four times per address
+@lru_cache(maxsize=4096)  # a pure function the chain asks up to four times per address
 def normalize_email(raw: str) -> str | None:
     """The normalised form of the address in ``raw``, or None if it is not a valid address.
 

@@ -218,7 +218,7 @@ def _prepare(raw: str) -> str:
     return _RAMAL_RE.sub(r" ext. \1", text)
 
 
-@lru_cache(maxsize=65_536)  # the chain reads one number in several stages: parse it once
+@lru_cache(maxsize=4096)  # the chain reads one number in several stages: parse it once
 def _parse(
     raw: str, region: str, repair: bool
 ) -> tuple[PhoneNumber | None, str | None, str | None]:
@@ -247,7 +247,7 @@ def _parse(
     return number, None, repaired
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=4096)
 def normalize_phone(raw: str, region: str = "BR", *, repair: bool = False) -> PhoneInfo | None:
     """Parse ``raw`` (any common spelling, ``tel:`` URIs too) into a :class:`PhoneInfo`.
 

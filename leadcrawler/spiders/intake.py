@@ -16,7 +16,8 @@ the rejects file (``<input>.rejects.csv`` beside the input, or ``-a rejects=PATH
 their line and reason, and counted as ``leadcrawler/intake/rejected/<reason>``.
 
 Settings: ``INTAKE_PROGRESS`` (a progress bar on the terminal), ``INTAKE_READ_BATCH``
-(records read per trip to the reader thread). The spider turns on
+(records read per trip to the reader thread), ``INTAKE_MAX_IN_FLIGHT`` (leads in the chain
+at once: memory stays flat however long the file). The spider turns on
 ``VALIDATE_REQUIRE_CONTACT``: a name alone is not a lead.
 """
 
@@ -94,6 +95,7 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         self.unknown_columns: list[str] = []
         self.started = time.monotonic()
         self.progress: Any = None
+        self.in_flight = 0  # leads yielded and not yet through the chain
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -103,6 +105,7 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.on_dropped, signal=signals.item_dropped)
         crawler.signals.connect(spider.on_error, signal=signals.item_error)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
@@ -119,6 +122,7 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         self.unknown_columns = source.unknown_columns()
         self._start_progress(source)
         batch = max(1, settings.getint("INTAKE_READ_BATCH", 1000))
+        in_flight_max = max(1, settings.getint("INTAKE_MAX_IN_FLIGHT", 2000))
         seen_at = utcnow()
         sites = settings.getbool("ENRICH_SITE_ENABLED")
         self.logger.info("Importing %s (%s)", self.path.name, source.kind)
@@ -134,6 +138,11 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
                         continue
                     if sites and result.website:
                         result.website = canonical_url(result.website, assume_scheme="https")
+                    while self.in_flight >= in_flight_max:
+                        # Scrapy does not hold back items yielded by start(): without this
+                        # the whole file would wait in memory for the chain.
+                        await asyncio.sleep(0.005)
+                    self.in_flight += 1
                     for output in self.visit_site(result):
                         yield output
                 self._advance_progress(source)
@@ -150,9 +159,14 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         self._inc("rejected")
         self._inc(f"rejected/{reject.reason}")
 
+    def on_scraped(self, item: Any, response: Any, spider: Any) -> None:
+        if isinstance(item, Lead):
+            self.in_flight -= 1
+
     def on_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any) -> None:
         if not isinstance(item, Lead):
             return
+        self.in_flight -= 1
         line = line_of(item.sighting.url)
         if line is None:
             return
@@ -165,6 +179,8 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         self.reject(Reject(line, reason, "; ".join(invalid)))
 
     def on_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
+        if isinstance(item, Lead):
+            self.in_flight -= 1
         if isinstance(item, Lead) and (line := line_of(item.sighting.url)) is not None:
             self.reject(Reject(line, "error", failure.type.__name__ if failure.type else ""))
 
