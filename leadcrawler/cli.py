@@ -26,15 +26,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
-from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 from scrapy.utils.conf import closest_scrapy_cfg
 from scrapy.utils.project import get_project_settings
 
 from leadcrawler.domain.scoring import Rules, RulesError
+from leadcrawler.enricher import Chain, ConfigError, MemoryStats
 from leadcrawler.enricher.dns import DnsConfig, MxResult
-from leadcrawler.pipelines.enrich import mx_facts
+from leadcrawler.enricher.enrich import mx_facts
+from leadcrawler.storage import readmodel
 from leadcrawler.storage.export import CSV_DIALECTS, PHONE_FORMATS, export
+from leadcrawler.storage.readmodel import StoredLead
 from leadcrawler.storage.repository import LeadFilter, LeadStore
 from leadcrawler.storage.store import open_store
 
@@ -109,7 +111,7 @@ def print_leads(database_url: str, out: TextIO, limit: int) -> int:
                 print(f"... and {total - limit} more", file=out)
                 break
             platforms = ",".join(sorted({o["platform"] for o in lead["offers"]}))
-            contact = best_contact(lead["contacts"]) or "-"
+            contact = best_contact(lead) or "-"
             name = (lead["name"] or "-")[:36]
             print(
                 f"{lead['tier'] or '-':<4} {lead['score'] if lead['score'] is not None else '-':>5}"
@@ -121,12 +123,10 @@ def print_leads(database_url: str, out: TextIO, limit: int) -> int:
     return 0
 
 
-def best_contact(contacts: Sequence[dict[str, Any]]) -> str | None:
-    for kind in ("email", "whatsapp", "phone", "social"):
-        for contact in contacts:
-            if contact["kind"] == kind and contact["status"] == "valid":
-                return f"{kind}: {contact['value']}"
-    return None
+def best_contact(lead: StoredLead) -> str | None:
+    """The contact to try first, chosen as the export chooses its best e-mail and phone."""
+    best = readmodel.best_contact(lead)
+    return f"{best[0]}: {best[1]}" if best else None
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
@@ -311,7 +311,7 @@ def retry_mx(store: LeadStore, settings: Settings, rules: Rules | None, out: Tex
         return 0
     try:
         checker = DnsConfig.from_settings(settings).checker()
-    except NotConfigured as exc:
+    except ConfigError as exc:
         print(f"MX checks are off: {exc}", file=out)
         return 0
 
@@ -329,10 +329,15 @@ def retry_mx(store: LeadStore, settings: Settings, rules: Rules | None, out: Tex
     return store.record_mx(facts, retry, rules)
 
 
+def _chain(settings: Settings) -> Chain:
+    """The enricher's configuration as a crawl would build it (rules, identity rules)."""
+    return Chain(settings, MemoryStats())
+
+
 def _rules_or_none(settings: Settings) -> Rules | None:
     try:
-        return Rules.for_crawl(settings)
-    except RulesError as exc:
+        return _chain(settings).rules
+    except ConfigError as exc:
         logger.warning("Leads will not be re-scored: %s", exc)
         return None
 
@@ -342,14 +347,14 @@ def cmd_dedupe(args: argparse.Namespace, out: TextIO) -> int:
         print("error: say what to do: --rebuild re-links the whole base", file=sys.stderr)
         return 2
     settings = project_settings(args.database_url)
+    chain = _chain(settings)
     try:
-        rules = Rules.for_crawl(settings)
-    except RulesError as exc:
+        rules = chain.rules
+        similarity = chain.dedupe_config.name_similarity
+    except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    store = open_store(
-        settings["DATABASE_URL"], name_similarity=settings.getint("DEDUPE_NAME_SIMILARITY")
-    )
+    store = open_store(settings["DATABASE_URL"], name_similarity=similarity)
     try:
         result = store.rebuild_links(rules)
     finally:

@@ -98,6 +98,13 @@ CIRCUIT_BREAKER_ENABLED = True
 CIRCUIT_BREAKER_FAILURES = 5  # consecutive failures that open a domain's circuit
 CIRCUIT_BREAKER_COOLDOWN = 120.0  # seconds an open domain rests before one probe request
 
+# Crawl-wide services: one historical base per crawl, and the enricher chain the item
+# pipelines call (leadcrawler/extensions.py).
+EXTENSIONS = {
+    "leadcrawler.extensions.StorageExtension": 0,
+    "leadcrawler.extensions.EnricherExtension": 0,
+}
+
 # --- Pipeline chain: normalize -> validate -> enrich -> dedupe -> qualify -> persist ------
 # Each stage has its own <PREFIX>_ENABLED flag; switch a stage off there, not here.
 ITEM_PIPELINES = {
@@ -163,8 +170,9 @@ PERSIST_ENABLED = True
 # environment variable (or -s DATABASE_URL=...) for PostgreSQL, e.g.
 #   postgresql+psycopg2://user@127.0.0.1:5432/leads
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///data/leadcrawler.sqlite3")
+# Run Alembic migrations to head when a crawl first opens the base (the storage extension).
+DATABASE_AUTO_MIGRATE = True
 PERSIST_BATCH_SIZE = 100  # leads per transaction
-PERSIST_AUTO_MIGRATE = True  # run Alembic migrations to head when the pipeline opens
 PERSIST_RETRY_TIMES = 3  # retries of a failed batch before leads are tried one by one
 PERSIST_RETRY_BACKOFF = 2.0  # seconds before the first retry; doubles each time
 PERSIST_SPILL_DIR = "data/unsaved"  # JSON Lines of leads the base refused, for replay

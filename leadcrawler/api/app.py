@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from leadcrawler.intake.reader import FIELDS, IntakeError, open_text_csv
 from leadcrawler.storage.export import lead_record
 from leadcrawler.storage.jobs import JobStore
+from leadcrawler.storage.readmodel import StoredLead
 from leadcrawler.storage.repository import LeadFilter, LeadStore
 
 logger = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ def _problem(status: int, message: str) -> HTTPException:
     return HTTPException(status_code=status, detail=message)
 
 
-def encode_cursor(lead: dict[str, Any]) -> str:
+def encode_cursor(lead: StoredLead) -> str:
     key = [lead["tier"] or "Z", -1 if lead["score"] is None else lead["score"]]
     key += [lead["last_seen"].isoformat(), lead["id"]]
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")

@@ -20,6 +20,7 @@ Reads no settings.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -30,6 +31,15 @@ from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 
 from leadcrawler.domain.text import strip_invisible
 from leadcrawler.domain.urls import registered_domain
+
+# E-mail addresses in text (one pattern for every reader: site pages, page state, links).
+# Unicode letters are allowed (user@exämple.com.br is a valid address); check_email judges
+# what was found.
+EMAIL_LOCAL_PART = r"[\w.+-]{1,64}"
+EMAIL_TLD = r"[^\W\d_]{2,24}"
+EMAIL_IN_TEXT_RE = re.compile(
+    rf"(?<![\w.+-])({EMAIL_LOCAL_PART}@(?:[\w-]{{1,63}}\.)+{EMAIL_TLD})(?![\w-]|\.[^\W\d_])"
+)
 
 MAX_EMAIL_LENGTH = 254  # characters; RFC 5321 path limit less the angle brackets
 

@@ -23,6 +23,7 @@ from rapidfuzz import fuzz
 
 from leadcrawler.domain.emails import email_key, is_free_provider
 from leadcrawler.domain.items import ContactKind, ContactStatus, Lead
+from leadcrawler.domain.social import CANONICAL_HOSTS
 
 WEAK_PREFIXES = ("domain:",)
 DEFAULT_NAME_SIMILARITY = 85  # 0-100, rapidfuzz token-set ratio that counts as "same name"
@@ -39,7 +40,6 @@ SOCIAL_HANDLE_SEGMENTS = {
     "facebook.com": 1,
     "linkedin.com": 2,  # /in/<handle>, /company/<handle>
 }
-SOCIAL_ALIASES = {"twitter.com": "x.com"}
 NOT_HANDLES = frozenset(
     {
         "p", "reel", "reels", "explore", "stories", "share", "sharer.php", "watch",
@@ -67,7 +67,7 @@ def social_key(url: str) -> str | None:
     if len(path) < segments:
         return None
     handle = "/".join(path[:segments]).lower()
-    return f"social:{SOCIAL_ALIASES.get(host, host)}/{handle}"
+    return f"social:{CANONICAL_HOSTS.get(host, host)}/{handle}"
 
 
 def identity_keys(

@@ -179,22 +179,31 @@ def _shared_cost_without_ddd(number: PhoneNumber) -> PhoneNumber | None:
     return candidate
 
 
-def _repair(text: str, region: str) -> tuple[str, str | None]:
-    """``text`` repaired, and the name of the repair that changed the number (if one did)."""
+def _repair_parsed(
+    text: str, region: str
+) -> tuple[str, PhoneNumber | None, str | None, NumberParseException | None]:
+    """``text`` repaired, the number it parses to, the repair that changed the number (if
+    one did) and the parse error (if it did not parse): one parse of the value."""
     text = _repair_spelling(unicodedata.normalize("NFKC", text))
     try:
         number = phonenumbers.parse(text, region)
-    except NumberParseException:
-        return text, None
+    except NumberParseException as exc:
+        return text, None, None, exc
     if number.country_code != 55:
-        return text, None
+        return text, number, None, None
     for repair, name in ((_ninth_digit, NINTH_DIGIT), (_shared_cost_without_ddd, SHARED_COST_DDD)):
         repaired = repair(number)
         if repaired is not None:
             e164 = phonenumbers.format_number(repaired, phonenumbers.PhoneNumberFormat.E164)
             suffix = f" ext. {repaired.extension}" if repaired.extension else ""
-            return e164 + suffix, name
-    return text, None
+            return e164 + suffix, repaired, name, None
+    return text, number, None, None
+
+
+def _repair(text: str, region: str) -> tuple[str, str | None]:
+    """``text`` repaired, and the name of the repair that changed the number (if one did)."""
+    repaired_text, _number, name, _error = _repair_parsed(text, region)
+    return repaired_text, name
 
 
 def repair_raw(text: str, region: str) -> str:
@@ -227,12 +236,18 @@ def _parse(
     if not text:
         return None, "empty", None
     repaired = None
+    number: PhoneNumber | None = None
+    error: NumberParseException | None = None
     if repair:
-        text, repaired = _repair(text, region)
-    try:
-        number = phonenumbers.parse(text, region)
-    except NumberParseException as exc:
-        return None, _PARSE_REASONS.get(exc.error_type, "not_a_number"), None
+        text, number, repaired, error = _repair_parsed(text, region)
+    if number is None and error is None:
+        try:
+            number = phonenumbers.parse(text, region)
+        except NumberParseException as exc:
+            error = exc
+    if number is None:
+        assert error is not None
+        return None, _PARSE_REASONS.get(error.error_type, "not_a_number"), None
     possible = phonenumbers.is_possible_number_with_reason(number)
     if possible != ValidationResult.IS_POSSIBLE:
         return None, _POSSIBLE_REASONS.get(possible, "invalid_length"), None
@@ -332,3 +347,51 @@ def whatsapp_phone_text(value: str) -> str | None:
             if digits:
                 return "+" + digits
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneRules:
+    """How this deployment reads phone numbers: the region assumed for numbers written
+    without ``+`` and whether legacy Brazilian spellings are repaired. One object, owned by
+    the normalize step (``NORMALIZE_DEFAULT_REGION``, ``NORMALIZE_PHONE_REPAIR``) and handed
+    to everything else that reads numbers (validate, the website visit), so they agree."""
+
+    region: str = "BR"
+    repair: bool = True
+
+    @classmethod
+    def checked(cls, region: object, repair: bool) -> PhoneRules:
+        """Raises ValueError when ``region`` is not a region libphonenumber knows."""
+        code = str(region or "").upper()
+        if code not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{code!r} is not a known region")
+        return cls(region=code, repair=repair)
+
+    def parse(self, raw: str) -> PhoneInfo | None:
+        return normalize_phone(raw, self.region, repair=self.repair)
+
+    def problem(self, raw: str) -> str | None:
+        return phone_problem(raw, self.region, repair=self.repair)
+
+
+class PhoneReadings:
+    """What parsing each number gave, by E.164, so that a value is parsed once per run.
+
+    The normalize step parses a contact's number and records the result here; the validate
+    and enrich steps read the same :class:`PhoneInfo` instead of parsing the E.164 again.
+    Bounded (least recently recorded first out); a number not found is parsed as before.
+    """
+
+    def __init__(self, max_size: int = 10_000) -> None:
+        self.max_size = max_size
+        self._infos: dict[str, PhoneInfo] = {}
+
+    def record(self, info: PhoneInfo) -> PhoneInfo:
+        self._infos.pop(info.e164, None)
+        self._infos[info.e164] = info
+        while len(self._infos) > self.max_size:
+            del self._infos[next(iter(self._infos))]
+        return info
+
+    def get(self, e164: str) -> PhoneInfo | None:
+        return self._infos.get(e164)

@@ -23,6 +23,7 @@ class Platform:
     dorks: tuple[str, ...]
     private_hosts: tuple[str, ...]
     checkout: str | None = None  # template with {id}
+    domains: tuple[str, ...] = ()  # other domains it owns: help centres, mailboxes, marketing
 
     def checkout_url(self, url: str) -> str:
         """The canonical checkout URL of a product page: short links map to their checkout."""
@@ -57,6 +58,7 @@ def load_platforms() -> dict[str, Platform]:
             dorks=tuple(spec.get("dorks", ())),
             private_hosts=tuple(h.lower() for h in spec.get("private_hosts", ())),
             checkout=spec.get("checkout"),
+            domains=tuple(d.lower() for d in spec.get("domains", ())),
         )
         for key, spec in raw.items()
     }

@@ -24,7 +24,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import idna
 import tldextract
 
-from leadcrawler.domain.platforms import canonical_platform_url, platform_for_url
+from leadcrawler.domain.platforms import canonical_platform_url, load_platforms, platform_for_url
+from leadcrawler.domain.social import SHARED_SITE_DOMAINS
 from leadcrawler.domain.text import strip_invisible
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
@@ -174,3 +175,29 @@ def registered_domain(url_or_host: str | None) -> str | None:
     if not result.suffix or not result.domain:
         return None
     return result.top_domain_under_public_suffix
+
+
+@cache
+def platform_domains() -> frozenset[str]:
+    """Registered domains the selling platforms own (``platforms.toml``: their hosts, private
+    hosts and other ``domains``): an address or site there is the platform's, never a
+    producer's."""
+    hosts = [h for p in load_platforms().values() for h in (*p.hosts, *p.private_hosts, *p.domains)]
+    return frozenset(d for d in map(registered_domain, hosts) if d)
+
+
+def is_platform_domain(host_or_url: str) -> bool:
+    """Whether a host, URL or e-mail domain belongs to a selling platform."""
+    domain = registered_domain(host_or_url.rsplit("@", 1)[-1])
+    return domain is not None and domain in platform_domains()
+
+
+def own_domain(website: str | None) -> str | None:
+    """The registered domain of ``website`` when it can be the producer's own site: not a
+    selling platform's, not a social network's or link hub's."""
+    if not website or platform_for_url(website) is not None:
+        return None
+    domain = registered_domain(website)
+    if domain in SHARED_SITE_DOMAINS or domain in platform_domains():
+        return None
+    return domain

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 import dns.asyncresolver
 import dns.exception
@@ -50,12 +50,9 @@ import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 from dns.rdtypes.ANY.SOA import SOA
-from scrapy.exceptions import NotConfigured
 
 from leadcrawler.domain.urls import canonical_host
-
-if TYPE_CHECKING:
-    from scrapy.settings import BaseSettings
+from leadcrawler.enricher.config import ConfigError, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -166,14 +163,14 @@ class DnsConfig:
     failure_ttl: float = DEFAULT_FAILURE_TTL
 
     @classmethod
-    def from_settings(cls, settings: BaseSettings) -> Self:
-        """Raises NotConfigured when there is no name server or a value makes no sense."""
+    def from_settings(cls, settings: Settings) -> Self:
+        """Raises ConfigError when there is no name server or a value makes no sense."""
         servers = tuple(str(s) for s in settings.getlist("ENRICH_DNS_NAMESERVERS"))
         if not servers:
             # Empty means "the machine's resolvers", as any mail client would use.
             servers = tuple(system_nameservers())
         if not servers:
-            raise NotConfigured(
+            raise ConfigError(
                 "no name server: ENRICH_DNS_NAMESERVERS is empty and so is resolv.conf"
             )
         config = cls(
@@ -186,7 +183,7 @@ class DnsConfig:
         try:
             config.check()
         except ValueError as exc:
-            raise NotConfigured(str(exc)) from exc
+            raise ConfigError(str(exc)) from exc
         return config
 
     def check(self) -> None:

@@ -1,6 +1,7 @@
 """Contact evidence on one page of a producer's own site: pure functions, no network.
 
-:func:`extract_page` reads one HTML page (a Scrapy ``TextResponse``, or the page URL and its
+:func:`extract_page` reads one HTML page (a Scrapy ``TextResponse`` or any
+:class:`~leadcrawler.extraction.page.HtmlPage`, or the page URL and its
 HTML text) and returns a :class:`PageContacts`: the :class:`~leadcrawler.domain.items.ContactPoint`
 values found there, the CNPJs whose check digits are right, legal-name candidates written
 next to them, and links to selling platforms. :func:`contact_page_links` says which
@@ -45,7 +46,9 @@ by reason (no values: they may be personal data).
 A legal name is taken next to a CNPJ in the same line, or alone on the line above it in
 the same paragraph (``Ana Doces Ltda<br>CNPJ: ...``).
 
-Reads no settings; the caller gives the phone region (``NORMALIZE_DEFAULT_REGION``).
+Reads no settings; the caller gives the phone rules (``PhoneRules``: the region of numbers
+written without ``+`` and whether legacy Brazilian spellings are repaired), the normalize
+step's, so a site's numbers are read the way the chain reads them.
 """
 
 from __future__ import annotations
@@ -56,33 +59,35 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from typing import Any
-from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import phonenumbers
 from lxml import etree
 from parsel import Selector
-from scrapy.http import TextResponse
-from scrapy.utils.response import get_base_url as response_base_url
 from w3lib.html import get_base_url
 
-from leadcrawler.domain.emails import check_email, email_key
-from leadcrawler.domain.items import Certainty, ContactKind, ContactPoint, utcnow
-from leadcrawler.domain.phones import is_whatsapp_link, normalize_phone, whatsapp_phone_text
-from leadcrawler.domain.platforms import canonical_platform_url, load_platforms, platform_for_url
-from leadcrawler.domain.text import clean_text, strip_invisible
-from leadcrawler.domain.urls import canonical_url, registered_domain
-from leadcrawler.pipelines.normalize import normalize_cnpj
-from leadcrawler.pipelines.validate import is_valid_cnpj
-
-PageSource = TextResponse | str
-
-# Domains of the platforms beyond the hosts platforms.toml lists: their help centres,
-# support mailboxes and marketing sites (ajuda.kiwify.com.br, suporte@hotmart.com...).
-EXTRA_PLATFORM_DOMAINS = frozenset(
-    {"kiwify.com.br", "kiwify.com", "kiwify.app", "hotmart.com", "hotmart.com.br", "hub.la"}
+from leadcrawler.domain.cnpj import is_valid_cnpj, normalize_cnpj
+from leadcrawler.domain.emails import (
+    EMAIL_IN_TEXT_RE,
+    EMAIL_LOCAL_PART,
+    EMAIL_TLD,
+    check_email,
+    email_key,
 )
+from leadcrawler.domain.items import Certainty, ContactKind, ContactPoint, utcnow
+from leadcrawler.domain.phones import PhoneRules, is_whatsapp_link, whatsapp_phone_text
+from leadcrawler.domain.platforms import canonical_platform_url, platform_for_url
+from leadcrawler.domain.social import NETWORK_HOSTS, network_host, social_profile
+from leadcrawler.domain.text import clean_text, strip_invisible
+from leadcrawler.domain.urls import (
+    canonical_url,
+    is_platform_domain,
+    registered_domain,
+)
+from leadcrawler.extraction.page import HtmlPage
+
+PageSource = HtmlPage | str
 
 # Elements whose text nobody sees.
 _HIDDEN_TAGS = frozenset(
@@ -121,16 +126,11 @@ _CREDIT_WEAK_RE = re.compile(
 )
 _CREDIT_SCOPE_MAX = 100  # characters: a credit outside a footer is a short line
 
-# E-mail addresses in text. Unicode letters are allowed (user@exämple.com.br is a valid
-# address); check_email judges what was found.
-_LOCAL = r"[\w.+-]{1,64}"
-_TLD = r"[^\W\d_]{2,24}"
-_EMAIL_RE = re.compile(rf"(?<![\w.+-])({_LOCAL}@(?:[\w-]{{1,63}}\.)+{_TLD})(?![\w-]|\.[^\W\d_])")
 _OBF_AT = r"(?:\s*[\[({<]\s*(?:arroba|at|@)\s*[\])}>]\s*|\s+arroba\s+|\s+@\s*|\s*@\s+)"
 _OBF_DOT = r"(?:\s*[\[({<]\s*(?:ponto|dot|\.)\s*[\])}>]\s*|\s+(?:ponto|dot)\s+|\.)"
 _OBF_BARE_DOT = re.compile(r"\s+(?:ponto|dot)\s+", re.IGNORECASE)
 _OBF_RE = re.compile(
-    rf"(?<![\w.+-])({_LOCAL}){_OBF_AT}([\w-]{{1,63}}(?:{_OBF_DOT}[\w-]{{1,63}})*{_OBF_DOT}{_TLD})"
+    rf"(?<![\w.+-])({EMAIL_LOCAL_PART}){_OBF_AT}([\w-]{{1,63}}(?:{_OBF_DOT}[\w-]{{1,63}})*{_OBF_DOT}{EMAIL_TLD})"
     r"(?![\w-]|\.[^\W\d_])",
     re.IGNORECASE,
 )
@@ -200,16 +200,6 @@ class PlatformLink:
     product_id: str | None  # the platform's id when the link is a product/checkout page
 
 
-@dataclass(frozen=True, slots=True)
-class SocialProfile:
-    """A link that is a profile (a person's or a business's page) on a social network."""
-
-    network: str  # instagram, youtube, tiktok, facebook, linkedin, telegram, x, linktree
-    handle: str  # "ana.doces", "@ana", "channel/UC...", "in/ana", "company/loja"
-    url: str  # https, host without www/m., path of the profile only
-    link_hub: bool = False  # a page of further links (Linktree)
-
-
 @dataclass(slots=True)
 class PageContacts:
     """Everything :func:`extract_page` found on one page."""
@@ -237,26 +227,6 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFKC", strip_invisible(text))
 
 
-@cache
-def platform_domains() -> frozenset[str]:
-    """Registered domains of every selling platform (their contacts are never a producer's)."""
-    hosts = [h for p in load_platforms().values() for h in (*p.hosts, *p.private_hosts)]
-    domains = {registered_domain(host) for host in hosts}
-    return frozenset({d for d in domains if d} | EXTRA_PLATFORM_DOMAINS)
-
-
-def is_platform_domain(host_or_url: str) -> bool:
-    """Whether a host, URL or e-mail domain belongs to a selling platform."""
-    domain = registered_domain(host_or_url.rsplit("@", 1)[-1])
-    return domain is not None and domain in platform_domains()
-
-
-@cache
-def _platform_handles() -> frozenset[str]:
-    suffixes = ("", "br", "oficial", "official", "brasil", "app")
-    return frozenset(key + suffix for key in load_platforms() for suffix in suffixes)
-
-
 def decode_cfemail(encoded: str) -> str | None:
     """Decode Cloudflare's e-mail obfuscation (``data-cfemail`` / ``email-protection#``).
 
@@ -274,158 +244,6 @@ def decode_cfemail(encoded: str) -> str | None:
         return bytes(byte ^ key for byte in data[1:]).decode("utf-8")
     except UnicodeDecodeError:
         return None
-
-
-# --- social profiles -----------------------------------------------------------------
-
-_INSTAGRAM_RESERVED = frozenset(
-    {
-        "p", "reel", "reels", "tv", "explore", "stories", "accounts", "direct", "about", "legal",
-        "developer", "web", "s", "share", "tags", "locations", "challenge", "oauth", "emails",
-        "session", "api", "static", "privacy", "terms", "help", "press", "ar",
-    }
-)  # fmt: skip
-_YOUTUBE_KINDS = frozenset({"channel", "c", "user"})
-_TIKTOK_HANDLE_RE = re.compile(r"^@[\w.]{2,24}$")
-_FACEBOOK_RESERVED = frozenset(
-    {
-        "sharer.php", "sharer", "share", "share.php", "dialog", "plugins", "login", "login.php",
-        "watch", "story.php", "permalink.php", "photo.php", "photo", "photos", "hashtag",
-        "events", "groups", "gaming", "marketplace", "help", "policies", "privacy", "ads",
-        "business", "l.php", "tr", "search", "home.php", "video.php", "reel", "reels",
-        "stories", "media", "notes", "watchparty", "fundraisers", "messages", "recover",
-    }
-)  # fmt: skip
-_TELEGRAM_RESERVED = frozenset(
-    {"share", "joinchat", "addstickers", "addemoji", "addlist", "proxy", "socks", "s", "c",
-     "iv", "login", "setlanguage", "boost", "contact"}
-)  # fmt: skip
-_X_RESERVED = frozenset(
-    {
-        "intent", "share", "home", "search", "hashtag", "i", "explore", "messages",
-        "notifications", "settings", "login", "signup", "tos", "privacy", "compose", "widgets",
-    }
-)  # fmt: skip
-# Linktree's own pages (sign-up, legal, help, marketing, reports): never a user's hub.
-_LINKTREE_RESERVED = frozenset(
-    {
-        "s", "register", "signup", "sign-up", "join", "login", "log-in", "logout", "auth",
-        "admin", "account", "dashboard", "settings", "privacy", "terms", "legal", "cookies",
-        "cookie-notice", "security", "trust-center", "report", "help", "support", "contact",
-        "about", "careers", "press", "blog", "marketplace", "discover", "explore", "features",
-        "pricing", "plans", "templates", "examples", "creators", "enterprise", "partners",
-        "developers", "api", "app", "download", "products", "solutions", "resources",
-        "community", "learn", "guides", "status", "accessibility", "link-in-bio",
-    }
-)  # fmt: skip
-_NETWORK_HOSTS = {
-    "instagram.com": "instagram",
-    "instagr.am": "instagram",
-    "youtube.com": "youtube",
-    "tiktok.com": "tiktok",
-    "facebook.com": "facebook",
-    "fb.com": "facebook",
-    "fb.me": "facebook",
-    "linkedin.com": "linkedin",
-    "t.me": "telegram",
-    "telegram.me": "telegram",
-    "x.com": "x",
-    "twitter.com": "x",
-    "linktr.ee": "linktree",
-}
-_CANONICAL_HOSTS = {
-    "instagr.am": "instagram.com",
-    "fb.com": "facebook.com",
-    "fb.me": "facebook.com",
-    "telegram.me": "t.me",
-    "twitter.com": "x.com",
-}
-_HOST_PREFIXES = ("www.", "m.", "mobile.", "web.", "pt-br.", "pt.", "br.", "business.")
-
-
-def _network_host(host: str) -> str:
-    host = host.lower().rstrip(".")
-    if host in _NETWORK_HOSTS:
-        return host
-    for prefix in _HOST_PREFIXES:
-        if host.startswith(prefix) and host[len(prefix) :] in _NETWORK_HOSTS:
-            return host[len(prefix) :]
-    return host
-
-
-def _profile_path(network: str, segments: list[str], query: dict[str, list[str]]) -> str | None:
-    """The profile's path (its handle), or None when the link is not a profile."""
-    first = segments[0] if segments else ""
-    lowered = first.lower()
-    if network == "instagram":
-        ok = len(segments) == 1 and lowered not in _INSTAGRAM_RESERVED
-        return first if ok and re.fullmatch(r"[\w.]{1,30}", first, re.ASCII) else None
-    if network == "youtube":
-        if first.startswith("@") and len(first) > 1:
-            return first  # /@handle, /@handle/videos: the channel
-        if lowered in _YOUTUBE_KINDS and len(segments) >= 2:
-            return f"{lowered}/{segments[1]}"
-        return None
-    if network == "tiktok":
-        return first if len(segments) == 1 and _TIKTOK_HANDLE_RE.match(first) else None
-    if network == "facebook":
-        if lowered == "profile.php":
-            ids = query.get("id", [])
-            return f"profile.php?id={ids[0]}" if ids and ids[0].isdigit() else None
-        if lowered in ("pages", "people", "pg") and len(segments) >= 2:
-            return "/".join(segments[:3] if lowered != "pg" else segments[1:2])
-        ok = len(segments) == 1 and lowered not in _FACEBOOK_RESERVED
-        return first if ok and re.fullmatch(r"[\w.-]{2,80}", first) else None
-    if network == "linkedin":
-        if lowered in ("in", "company", "school") and len(segments) >= 2:
-            return f"{lowered}/{segments[1]}"
-        return None
-    if network == "telegram":
-        ok = len(segments) == 1 and lowered not in _TELEGRAM_RESERVED
-        return first if ok and re.fullmatch(r"[A-Za-z]\w{3,31}", first) else None
-    if network == "x":
-        ok = len(segments) == 1 and lowered not in _X_RESERVED
-        return first if ok and re.fullmatch(r"\w{1,15}", first, re.ASCII) else None
-    if network == "linktree":
-        ok = len(segments) == 1 and lowered not in _LINKTREE_RESERVED
-        return first if ok and re.fullmatch(r"[\w.-]{1,60}", first) else None
-    return None
-
-
-def social_profile(url: str) -> SocialProfile | None:
-    """The social profile ``url`` points to, or None (not a network, or a post/share link).
-
-    ``instagram.com/ana`` yes, ``instagram.com/p/...``, ``/reel/``, ``/explore/`` no;
-    ``youtube.com/@ana``, ``/channel/UC...``, ``/c/ana``, ``/user/ana`` yes, ``/watch`` and
-    ``youtu.be`` no; ``tiktok.com/@ana`` yes, its videos no; ``facebook.com/<page>`` and
-    ``profile.php?id=`` yes, ``sharer.php`` and posts no; ``linkedin.com/in|company/<x>``;
-    ``t.me/<handle>`` (not ``joinchat`` or ``+invite``); ``x.com``/``twitter.com/<handle>``
-    (not ``intent``/``share``/``status``); ``linktr.ee/<handle>`` (a link hub; not
-    Linktree's own ``/register``, ``/privacy``, ``/s/...``, ``/login``, ``/pricing``...).
-    """
-    try:
-        parts = urlsplit(strip_invisible(url).strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    host = _network_host(parts.hostname)
-    network = _NETWORK_HOSTS.get(host)
-    if network is None:
-        return None
-    segments = [unquote(s) for s in parts.path.split("/") if s]
-    path = _profile_path(network, segments, parse_qs(parts.query))
-    if path is None:
-        return None
-    handle_key = re.sub(r"[^a-z0-9]", "", path.rsplit("/", 1)[-1].lower())
-    if handle_key in _platform_handles():
-        return None  # the platform's own profile, not the producer's
-    canonical_host = _CANONICAL_HOSTS.get(host, host)
-    path_part, _, query = path.partition("?")
-    profile_url = urlunsplit(("https", canonical_host, "/" + path_part, query, ""))
-    return SocialProfile(
-        network=network, handle=path, url=profile_url, link_hub=network == "linktree"
-    )
 
 
 # --- CNPJ ----------------------------------------------------------------------------
@@ -481,9 +299,10 @@ def _legal_name_near(text: str, start: int, end: int) -> str | None:
 
 def _root_and_urls(source: PageSource, url: str | None) -> tuple[Any, str, str]:
     """The lxml root element, the page URL and the base URL for relative links."""
-    if isinstance(source, TextResponse):
+    if not isinstance(source, str):
         if url is None:
-            return source.selector.root, source.url, response_base_url(source)
+            # As Scrapy's get_base_url: a <base href> is looked for in the first 4 KiB.
+            return source.selector.root, source.url, get_base_url(source.text[:4096], source.url)
         return source.selector.root, url, get_base_url(source.text, url)
     if url is None:
         raise ValueError("the page URL is required with HTML text")
@@ -736,7 +555,7 @@ def _same_site(url: str, page_url: str) -> bool:
 @dataclass(slots=True)
 class _Collector:
     url: str
-    region: str
+    phones: PhoneRules
     found_at: datetime
     page: PageContacts
     index: dict[tuple[ContactKind, str], int] = field(default_factory=dict)
@@ -790,7 +609,7 @@ class _Collector:
         self.add(ContactKind.EMAIL, address, email_key(address), method, certainty, details)
 
     def phone(self, raw: str, method: str, certainty: Certainty, label: str | None = None) -> None:
-        info = normalize_phone(raw, self.region, repair=True)
+        info = self.phones.parse(raw)
         if info is None or (method in ("text", "jsonld") and not info.is_valid):
             self.reject("phone/invalid")
             return
@@ -837,7 +656,7 @@ class _Collector:
             self.add(
                 ContactKind.SOCIAL, href, profile.url.lower(), method, Certainty.CERTAIN, details
             )
-        elif _network_host(urlsplit(href).hostname or "") in _NETWORK_HOSTS:
+        elif network_host(urlsplit(href).hostname or "") in NETWORK_HOSTS:
             self.reject("social/not_a_profile")
 
     def whatsapp(self, href: str, method: str = "wa.me") -> None:
@@ -848,7 +667,7 @@ class _Collector:
                 "whatsapp/group_invite" if host == "chat.whatsapp.com" else "whatsapp/no_number"
             )
             return
-        info = normalize_phone(text, self.region, repair=True)
+        info = self.phones.parse(text)
         key = info.e164 if info else re.sub(r"\D", "", text)
         self.add(ContactKind.WHATSAPP, href, key, method, Certainty.CERTAIN)
 
@@ -899,9 +718,9 @@ class _Collector:
             if address != written:
                 self.email(address, "obfuscated", Certainty.UNCERTAIN, as_written=written)
                 block = block.replace(written, " " * len(written), 1)
-        for match in _EMAIL_RE.finditer(block):
+        for match in EMAIL_IN_TEXT_RE.finditer(block):
             self.email(match.group(1), "text", Certainty.UNCERTAIN)
-        return _EMAIL_RE.sub(lambda m: " " * len(m.group(0)), block)
+        return EMAIL_IN_TEXT_RE.sub(lambda m: " " * len(m.group(0)), block)
 
     def text_phones(self, block: str, previous: str) -> None:
         text = _URL_IN_TEXT_RE.sub(lambda m: " " * len(m.group(0)), block)
@@ -909,7 +728,7 @@ class _Collector:
         folded_block = _fold(block)
         block_label = _LABEL_START_RE.match(folded_block) or _LABEL_ONLY_RE.match(_fold(previous))
         matcher = phonenumbers.PhoneNumberMatcher(
-            text, self.region, leniency=phonenumbers.Leniency.POSSIBLE
+            text, self.phones.region, leniency=phonenumbers.Leniency.POSSIBLE
         )
         for match in matcher:
             raw = match.raw_string
@@ -949,21 +768,25 @@ def extract_page(
     *,
     region: str = "BR",
     found_at: datetime | None = None,
+    phones: PhoneRules | None = None,
 ) -> PageContacts:
     """The contact evidence on one page.
 
-    ``source`` is a ``TextResponse`` (``url`` defaults to its URL) or the page's HTML text
-    (then ``url`` is required). ``region`` is the country assumed for phone numbers
-    written without ``+``; ``found_at`` (default: now, UTC) is stamped on every contact.
+    ``source`` is an :class:`HtmlPage` such as Scrapy's ``TextResponse`` (``url`` defaults
+    to its URL) or the page's HTML text (then ``url`` is required). ``phones`` say how
+    numbers are read (default: ``region``, the country assumed for numbers written
+    without ``+``, with repairs on); ``found_at`` (default: now, UTC) is stamped on every
+    contact.
     Contacts are unique per kind and value (a ``mailto:`` link and the same address in
     the text are one contact, the link's), in the order first seen: links first, then
     JSON-LD, then text.
     """
     root, page_url, base_url = _root_and_urls(source, url)
     page = PageContacts(url=page_url)
-    collector = _Collector(page_url, region, found_at or utcnow(), page)
+    rules = phones or PhoneRules(region=region, repair=True)
+    collector = _Collector(page_url, rules, found_at or utcnow(), page)
     # What the agency credits hold, read as if it were the producer's, to know it again.
-    credited = _Collector(page_url, region, collector.found_at, PageContacts(url=page_url))
+    credited = _Collector(page_url, rules, collector.found_at, PageContacts(url=page_url))
     credits = _find_credits(root)
     for elem in root.iter():
         if not isinstance(elem.tag, str) or elem.tag in _HIDDEN_TAGS:

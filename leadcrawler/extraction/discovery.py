@@ -1,10 +1,11 @@
-"""Search engines and filters for discovery: turning search results into frontier URLs.
+"""Reading discovery answers: search results and web-archive rows into frontier URLs.
 
-Each engine builds the request for one results page and reads its answer into a
-:class:`SerpPage`: the result URLs, whether another page may follow, and — kept apart
-from "no results" — whether the engine was blocked (CAPTCHA, rate limit, every upstream
-engine unresponsive, a disabled JSON API). Only URLs of a known platform's product pages
-survive :func:`keep_platform_url`, canonicalised.
+Each search engine's answer is read into a :class:`SerpPage`: the result URLs, whether
+another page may follow, and — kept apart from "no results" — whether the engine was
+blocked (CAPTCHA, rate limit, every upstream engine unresponsive, a disabled JSON API).
+Only URLs of a known platform's product pages survive :func:`keep_platform_url`,
+canonicalised. The engines that build the requests are the Scrapy side's
+(:mod:`leadcrawler.spiders.engines`); the readers here take the status and the body.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
-from scrapy import Request
-from scrapy.http import Response, TextResponse
+from parsel import Selector
 
 from leadcrawler.domain.platforms import Platform, canonical_platform_url, platform_for_url
 
@@ -27,99 +27,55 @@ class SerpPage:
     has_more: bool = False
 
 
-class SearxngEngine:
-    """A SearXNG instance's JSON API (``format=json`` must be enabled on the instance)."""
-
-    name = "searxng"
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url.rstrip("/")
-
-    def request(self, query: str, page: int) -> Request:
-        params = urlencode({"q": query, "format": "json", "pageno": page})
-        # The operator's own instance, used as an API: it may live on 127.0.0.1, and its
-        # robots.txt (meant for crawlers of its result pages) does not apply to its owner.
-        return Request(
-            f"{self.base_url}/search?{params}",
-            meta={"ssrf_allow": True, "dont_obey_robotstxt": True},
-        )
-
-    def parse(self, response: Response) -> SerpPage:
-        if response.status == 403:
-            return SerpPage(blocked="json_disabled")
-        if response.status == 429:
-            return SerpPage(blocked="rate_limited")
-        data = _json(response)
-        if not isinstance(data, dict):
-            return SerpPage(blocked="not_json")
-        results = data.get("results") or []
-        urls = [r["url"] for r in results if isinstance(r, dict) and isinstance(r.get("url"), str)]
-        if not urls and data.get("unresponsive_engines"):
-            # Empty results with unresponsive engines means "blocked", not "nothing".
-            return SerpPage(blocked="unresponsive_engines")
-        return SerpPage(urls=urls, has_more=bool(urls))
+def read_searxng(status: int, body: bytes) -> SerpPage:
+    """A SearXNG JSON answer."""
+    if status == 403:
+        return SerpPage(blocked="json_disabled")
+    if status == 429:
+        return SerpPage(blocked="rate_limited")
+    data = _json(body)
+    if not isinstance(data, dict):
+        return SerpPage(blocked="not_json")
+    results = data.get("results") or []
+    urls = [r["url"] for r in results if isinstance(r, dict) and isinstance(r.get("url"), str)]
+    if not urls and data.get("unresponsive_engines"):
+        # Empty results with unresponsive engines means "blocked", not "nothing".
+        return SerpPage(blocked="unresponsive_engines")
+    return SerpPage(urls=urls, has_more=bool(urls))
 
 
-class BraveEngine:
-    """Brave Search API (``X-Subscription-Token`` from the environment)."""
-
-    name = "brave"
-    endpoint = "https://api.search.brave.com/res/v1/web/search"
-    count = 20  # results per page, the API's maximum
-
-    def __init__(self, api_key: str) -> None:
-        self.api_key = api_key
-
-    def request(self, query: str, page: int) -> Request:
-        params = urlencode({"q": query, "count": self.count, "offset": page - 1})
-        return Request(
-            f"{self.endpoint}?{params}",
-            headers={"X-Subscription-Token": self.api_key, "Accept": "application/json"},
-            meta={"dont_obey_robotstxt": True},  # a keyed API, not a crawled site
-        )
-
-    def parse(self, response: Response) -> SerpPage:
-        if response.status in (401, 403):
-            return SerpPage(blocked="bad_api_key")
-        if response.status == 429:
-            return SerpPage(blocked="rate_limited")
-        data = _json(response)
-        if not isinstance(data, dict):
-            return SerpPage(blocked="not_json")
-        web = data.get("web") or {}
-        results = web.get("results") or [] if isinstance(web, dict) else []
-        urls = [r["url"] for r in results if isinstance(r, dict) and isinstance(r.get("url"), str)]
-        more = bool((data.get("query") or {}).get("more_results_available", bool(urls)))
-        return SerpPage(urls=urls, has_more=more and bool(urls))
+def read_brave(status: int, body: bytes) -> SerpPage:
+    """A Brave Search API answer."""
+    if status in (401, 403):
+        return SerpPage(blocked="bad_api_key")
+    if status == 429:
+        return SerpPage(blocked="rate_limited")
+    data = _json(body)
+    if not isinstance(data, dict):
+        return SerpPage(blocked="not_json")
+    web = data.get("web") or {}
+    results = web.get("results") or [] if isinstance(web, dict) else []
+    urls = [r["url"] for r in results if isinstance(r, dict) and isinstance(r.get("url"), str)]
+    more = bool((data.get("query") or {}).get("more_results_available", bool(urls)))
+    return SerpPage(urls=urls, has_more=more and bool(urls))
 
 
-class DuckDuckGoEngine:
-    """DuckDuckGo's HTML endpoint; obeys its robots.txt like every request."""
-
-    name = "duckduckgo"
-    endpoint = "https://html.duckduckgo.com/html/"
-    per_page = 30
-
-    def request(self, query: str, page: int) -> Request:
-        params = {"q": query, "kl": "br-pt"}
-        if page > 1:
-            params["s"] = str((page - 1) * self.per_page)
-        return Request(f"{self.endpoint}?{urlencode(params)}")
-
-    def parse(self, response: Response) -> SerpPage:
-        if response.status in (403, 429):
-            return SerpPage(blocked=f"http_{response.status}")
-        if not isinstance(response, TextResponse):
-            return SerpPage(blocked="not_html")
-        if response.css("form#challenge-form, #challenge-form"):
-            return SerpPage(blocked="captcha")
-        urls = []
-        for href in response.css("div.web-result a.result__a::attr(href)").getall():
-            target = _ddg_target(response.urljoin(href))
-            if target:
-                urls.append(target)
-        more = bool(response.css("input[name=s], .nav-link form"))
-        return SerpPage(urls=urls, has_more=more and bool(urls))
+def read_duckduckgo(status: int, url: str, html: str | None) -> SerpPage:
+    """A DuckDuckGo HTML results page; ``html`` None when the answer was not text."""
+    if status in (403, 429):
+        return SerpPage(blocked=f"http_{status}")
+    if html is None:
+        return SerpPage(blocked="not_html")
+    page = Selector(text=html)
+    if page.css("form#challenge-form, #challenge-form"):
+        return SerpPage(blocked="captcha")
+    urls = []
+    for href in page.css("div.web-result a.result__a::attr(href)").getall():
+        target = _ddg_target(urljoin(url, href))
+        if target:
+            urls.append(target)
+    more = bool(page.css("input[name=s], .nav-link form"))
+    return SerpPage(urls=urls, has_more=more and bool(urls))
 
 
 def _ddg_target(href: str) -> str | None:
@@ -131,9 +87,9 @@ def _ddg_target(href: str) -> str | None:
     return href if parts.scheme in ("http", "https") else None
 
 
-def _json(response: Response) -> Any:
+def _json(body: bytes) -> Any:
     try:
-        return json.loads(response.body)
+        return json.loads(body)
     except ValueError:
         return None
 

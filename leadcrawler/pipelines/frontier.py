@@ -1,11 +1,10 @@
 """Frontier stage: record the product pages discovery spiders found.
 
 Discovery spiders (serp, wayback) yield :class:`~leadcrawler.domain.items.DiscoveredUrl` items;
-this stage writes them to the frontier table of the historical base in batches, off the
-reactor thread. Leads pass through untouched.
+this stage writes them to the frontier table of the crawl's base (from the storage
+extension) in batches, off the reactor thread. Leads pass through untouched.
 
-Settings: ``FRONTIER_ENABLED``, ``FRONTIER_BATCH_SIZE``, ``DATABASE_URL``,
-``PERSIST_AUTO_MIGRATE``.
+Settings: ``FRONTIER_ENABLED``, ``FRONTIER_BATCH_SIZE``.
 """
 
 from __future__ import annotations
@@ -17,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Self
 from scrapy.exceptions import NotConfigured
 
 from leadcrawler.domain.items import DiscoveredUrl
+from leadcrawler.extensions import StorageExtension
 from leadcrawler.storage.frontier import FrontierStore
-from leadcrawler.storage.store import open_store
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -28,12 +27,9 @@ logger = logging.getLogger(__name__)
 
 
 class FrontierPipeline:
-    def __init__(
-        self, stats: StatsCollector, database_url: str, auto_migrate: bool, batch_size: int
-    ) -> None:
+    def __init__(self, stats: StatsCollector, storage: StorageExtension, batch_size: int) -> None:
         self.stats = stats
-        self.database_url = database_url
-        self.auto_migrate = auto_migrate
+        self.storage = storage
         self.batch_size = batch_size
         self.buffer: list[DiscoveredUrl] = []
         self.frontier: FrontierStore | None = None
@@ -47,16 +43,10 @@ class FrontierPipeline:
         if batch_size < 1:
             raise NotConfigured("FRONTIER_BATCH_SIZE must be at least 1")
         assert crawler.stats is not None
-        return cls(
-            crawler.stats,
-            settings["DATABASE_URL"],
-            settings.getbool("PERSIST_AUTO_MIGRATE"),
-            batch_size,
-        )
+        return cls(crawler.stats, StorageExtension.of(crawler), batch_size)
 
     async def open_spider(self) -> None:
-        store = await asyncio.to_thread(open_store, self.database_url, self.auto_migrate)
-        self.frontier = FrontierStore(store.engine)
+        self.frontier = (await self.storage.base()).frontier()
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, DiscoveredUrl):
@@ -67,8 +57,6 @@ class FrontierPipeline:
 
     async def close_spider(self) -> None:
         await self.flush()
-        if self.frontier is not None:
-            self.frontier.engine.dispose()
 
     async def flush(self) -> None:
         batch, self.buffer = self.buffer, []

@@ -1,8 +1,4 @@
-"""Qualify stage: score each sighting and give it a tier, with the points per criterion.
-
-The rules live in an operator-editable TOML file (``QUALIFY_RULES_FILE``). The persist
-stage re-scores the merged lead in the base with the same rules, so a producer seen on
-several platforms is scored on everything known about them.
+"""Qualify stage: calls the enricher's qualify step (:mod:`leadcrawler.enricher.qualify`).
 
 Settings: ``QUALIFY_ENABLED``, ``QUALIFY_RULES_FILE``.
 """
@@ -13,36 +9,37 @@ from typing import TYPE_CHECKING, Any, Self
 
 from scrapy.exceptions import NotConfigured
 
-from leadcrawler.domain.facts import facts_from_item
 from leadcrawler.domain.items import Lead
-from leadcrawler.domain.scoring import Rules, RulesError, score
+from leadcrawler.enricher.config import ConfigError
+from leadcrawler.enricher.qualify import Qualifier
+from leadcrawler.extensions import EnricherExtension
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.statscollectors import StatsCollector
 
 
 class QualifyPipeline:
-    def __init__(self, stats: StatsCollector, rules: Rules) -> None:
-        self.stats = stats
-        self.rules = rules
+    def __init__(self, crawler: Crawler, step: Qualifier) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.step = step
+
+    @property
+    def rules(self) -> Any:
+        return self.step.rules
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        settings = crawler.settings
-        if not settings.getbool("QUALIFY_ENABLED"):
+        if not crawler.settings.getbool("QUALIFY_ENABLED"):
             raise NotConfigured("QUALIFY_ENABLED is off")
         try:
-            rules = Rules.from_file(settings["QUALIFY_RULES_FILE"])
-        except RulesError as exc:
+            step = EnricherExtension.of(crawler).chain.qualifier
+        except ConfigError as exc:
             raise NotConfigured(str(exc)) from exc
-        assert crawler.stats is not None
-        return cls(stats=crawler.stats, rules=rules)
+        assert step is not None
+        return cls(crawler, step)
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Lead):
-            return item
-        result = score(facts_from_item(item), self.rules, now=item.sighting.seen_at)
-        item.score, item.tier, item.score_reasons = result.score, result.tier, result.reasons
-        self.stats.inc_value(f"leadcrawler/qualify/tier/{result.tier}")
+        if isinstance(item, Lead):
+            self.step.qualify(item)
         return item

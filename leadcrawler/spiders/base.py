@@ -16,8 +16,8 @@ URLs that are not product pages of the spider's platform are skipped and counted
 query strings are dropped before anything is requested: on checkout links they carry
 affiliate ids and a buyer's prefilled e-mail, name, phone or CPF.
 
-Settings: ``DATABASE_URL``, ``PERSIST_AUTO_MIGRATE``, ``FRONTIER_MAX_ATTEMPTS``,
-``FRONTIER_CLAIM_TTL``, ``FRONTIER_DEFAULT_LIMIT``.
+Settings: ``FRONTIER_MAX_ATTEMPTS``, ``FRONTIER_CLAIM_TTL``, ``FRONTIER_DEFAULT_LIMIT``; the
+frontier lives in the crawl's base (the storage extension, ``DATABASE_*``).
 """
 
 from __future__ import annotations
@@ -46,10 +46,10 @@ from leadcrawler.domain.platforms import (
     platform_for_url,
 )
 from leadcrawler.exceptions import DeferredRequest
+from leadcrawler.extensions import StorageExtension
 from leadcrawler.extraction.extract import read_product_page
 from leadcrawler.spiders.sitevisit import SiteVisitMixin, site_name
 from leadcrawler.storage.frontier import FrontierStore, Outcome
-from leadcrawler.storage.store import open_store
 
 logger = logging.getLogger(__name__)
 
@@ -146,11 +146,8 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
     async def _claim_from_frontier(self) -> list[str]:
         settings = self.crawler.settings
         limit = self.limit or settings.getint("FRONTIER_DEFAULT_LIMIT")
-        store = await asyncio.to_thread(
-            open_store, settings["DATABASE_URL"], settings.getbool("PERSIST_AUTO_MIGRATE")
-        )
-        self.frontier = FrontierStore(
-            store.engine,
+        base = await StorageExtension.of(self.crawler).base()
+        self.frontier = base.frontier(
             max_attempts=settings.getint("FRONTIER_MAX_ATTEMPTS"),
             claim_ttl=settings.getfloat("FRONTIER_CLAIM_TTL"),
         )
@@ -258,7 +255,6 @@ class PlatformSpider(SiteVisitMixin, scrapy.Spider):
         await asyncio.to_thread(self.frontier.report, outcomes)
         for _url, outcome, _error in outcomes:
             self._inc(f"frontier/{outcome.value}")
-        self.frontier.engine.dispose()
 
     def _inc(self, key: str, count: int = 1) -> None:
         assert self.crawler.stats is not None

@@ -31,14 +31,9 @@ from twisted.python.failure import Failure
 
 from leadcrawler.domain.items import DiscoveredUrl
 from leadcrawler.domain.platforms import Platform, load_platforms
-from leadcrawler.extraction.discovery import (
-    BraveEngine,
-    DuckDuckGoEngine,
-    SearxngEngine,
-    SerpPage,
-    keep_platform_url,
-)
+from leadcrawler.extraction.discovery import SerpPage, keep_platform_url
 from leadcrawler.spiders.base import UsageError
+from leadcrawler.spiders.engines import BraveEngine, DuckDuckGoEngine, SearxngEngine
 
 logger = logging.getLogger(__name__)
 

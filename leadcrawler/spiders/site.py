@@ -8,7 +8,7 @@ With URLs, each site becomes a lead (source ``site``) read by the website visit 
 the base whose website visit failed in an earlier run and visits their sites again; the
 result is merged into the same lead (``leadcrawler enrich --retry-failed`` runs this).
 
-Settings: ``DATABASE_URL``, ``PERSIST_AUTO_MIGRATE``, ``ENRICH_SITE_*``.
+Settings: ``ENRICH_SITE_*``; retries come from the crawl's base (the storage extension).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import scrapy
 
 from leadcrawler.domain.items import Lead, Sighting
 from leadcrawler.domain.urls import canonical_url
+from leadcrawler.extensions import StorageExtension
 from leadcrawler.spiders.base import UsageError, read_urls
 from leadcrawler.spiders.sitevisit import SiteVisitMixin
-from leadcrawler.storage.store import open_store
 
 
 class SiteSpider(SiteVisitMixin, scrapy.Spider):
@@ -66,14 +66,8 @@ class SiteSpider(SiteVisitMixin, scrapy.Spider):
                 yield output
 
     async def _failed_visits(self) -> list[tuple[str, str | None]]:
-        settings = self.crawler.settings
-        store = await asyncio.to_thread(
-            open_store, settings["DATABASE_URL"], settings.getbool("PERSIST_AUTO_MIGRATE")
-        )
-        try:
-            retries = await asyncio.to_thread(store.site_retries, self.limit)
-        finally:
-            store.engine.dispose()
+        store = (await StorageExtension.of(self.crawler).base()).leads()
+        retries = await asyncio.to_thread(store.site_retries, self.limit)
         self.logger.info("Retrying the website visit of %d lead(s)", len(retries))
         self._count("retries", len(retries))
         return [(r.website, r.uid) for r in retries]

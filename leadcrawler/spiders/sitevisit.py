@@ -16,7 +16,8 @@ what was known and ``enrichment["site"] = "failed: <why>"``, for a later
 ``leadcrawler enrich --retry-failed``. Pages refused by robots.txt are skipped, not read.
 
 Settings: ``ENRICH_SITE_ENABLED``, ``ENRICH_SITE_MAX_PAGES`` (pages per site, home
-included), ``NORMALIZE_DEFAULT_REGION``.
+included). Phone numbers are read with the enricher's phone rules (the normalize step's
+``NORMALIZE_DEFAULT_REGION`` and ``NORMALIZE_PHONE_REPAIR``), never read here.
 """
 
 from __future__ import annotations
@@ -29,26 +30,28 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import scrapy
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from leadcrawler.domain.items import ContactKind, Lead, Offer
+from leadcrawler.domain.phones import PhoneRules
 from leadcrawler.domain.platforms import load_platforms
+from leadcrawler.domain.social import LINK_HUB_DOMAINS, social_profile
 from leadcrawler.domain.urls import registered_domain
+from leadcrawler.enricher.config import ConfigError
+from leadcrawler.extensions import EnricherExtension
 from leadcrawler.extraction.contacts import (
     contact_page_links,
     extract_page,
     is_platform_domain,
-    social_profile,
 )
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
-
-LINK_HUB_DOMAINS = frozenset({"linktr.ee", "beacons.ai", "bio.link"})
 
 
 @dataclass(slots=True)
@@ -120,10 +123,15 @@ class SiteVisitMixin:
                 self._plan_pages(response, visit)
         yield from self._next_page(visit)
 
+    def _phone_rules(self) -> PhoneRules:
+        try:
+            return EnricherExtension.of(self.crawler).chain.normalize_config.phones
+        except (ConfigError, NotConfigured):
+            return PhoneRules()  # the normalize stage reports its bad setting
+
     def _take_contacts(self, response: TextResponse, visit: Visit) -> None:
         lead = visit.lead
-        region = self.crawler.settings.get("NORMALIZE_DEFAULT_REGION") or "BR"
-        page = extract_page(response, region=region)
+        page = extract_page(response, phones=self._phone_rules())
         known = {(c.kind, c.value) for c in lead.contacts}
         for contact in page.contacts:
             if (contact.kind, contact.value) not in known:

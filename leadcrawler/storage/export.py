@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +29,13 @@ from typing import IO, Any
 import phonenumbers
 
 from leadcrawler.domain.identity import social_key
+from leadcrawler.storage.readmodel import (
+    StoredLead,
+    ranked_emails,
+    ranked_phones,
+    valid,
+    whatsapp_numbers,
+)
 
 COLUMNS = (
     "lead_id", "name", "email", "emails", "email_status", "phone", "phones", "whatsapp",
@@ -80,37 +87,21 @@ def format_brl(amount: Decimal | None) -> str:
     return f"R$ {whole.replace(',', '.')},{cents}"
 
 
-def _valid(contacts: Sequence[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [c for c in contacts if c["kind"] == kind and c["status"] == "valid"]
-
-
-def _email_rank(contact: dict[str, Any]) -> int:
-    details = contact["details"] or {}
-    if details.get("role_address"):
-        return 2
-    return 1 if details.get("free_provider") else 0  # the producer's own domain first
-
-
-def _phone_rank(contact: dict[str, Any]) -> int:
-    details = contact["details"] or {}
-    return 0 if details.get("whatsapp_capable") else 1
-
-
-def presence(lead: dict[str, Any]) -> dict[str, Any]:
+def presence(lead: StoredLead) -> dict[str, Any]:
     """Where the producer is present: networks, own domain (and whether it takes mail),
     platforms and offers seen."""
     contacts = lead["contacts"]
     networks = sorted(
         {
             key.split(":", 1)[1].split("/", 1)[0].removesuffix(".com").removesuffix(".ee")
-            for c in _valid(contacts, "social")
+            for c in valid(contacts, "social")
             if (key := social_key(c["value"]))
         }
     )
     domain = lead["domain"]
     checked = [
         c["details"] or {}
-        for c in _valid(contacts, "email")
+        for c in valid(contacts, "email")
         if domain and c["value"].endswith("@" + domain) and (c["details"] or {}).get("mx_status")
     ]
     mail = (
@@ -138,15 +129,12 @@ def presence_text(summary: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def lead_record(lead: dict[str, Any], phone_format: str = "e164") -> dict[str, Any]:
+def lead_record(lead: StoredLead, phone_format: str = "e164") -> dict[str, Any]:
     """The export's view of one lead (lists stay lists; CSV joins them)."""
-    contacts = lead["contacts"]
-    emails = sorted(_valid(contacts, "email"), key=_email_rank)
-    phones = sorted(_valid(contacts, "phone"), key=_phone_rank)
-    whatsapp = _valid(contacts, "whatsapp") + [
-        c for c in phones if (c["details"] or {}).get("whatsapp_capable")
-    ]
-    socials = _valid(contacts, "social")
+    emails = ranked_emails(lead)
+    phones = ranked_phones(lead)
+    whatsapp = whatsapp_numbers(lead)
+    socials = valid(lead["contacts"], "social")
     instagram = [c["value"] for c in socials if "instagram.com" in c["value"]]
     best_email = emails[0] if emails else None
     email_status = ""
@@ -240,7 +228,7 @@ def write_jsonl(records: Iterable[dict[str, Any]], handle: IO[str]) -> int:
 
 
 def export(
-    leads: Iterator[dict[str, Any]],
+    leads: Iterable[StoredLead],
     output: str,
     *,
     fmt: str = "csv",

@@ -46,6 +46,7 @@ from leadcrawler.storage.models import (
     SightingRow,
     ValueHistory,
 )
+from leadcrawler.storage.readmodel import StoredLead
 
 LEAD_FIELDS = ("display_name", "legal_name", "cnpj", "website", "domain")
 HISTORY_FIELDS = ("display_name", "legal_name", "cnpj", "website")
@@ -535,7 +536,7 @@ class LeadStore:
         *,
         after: tuple[str, int, datetime, int] | None = None,
         limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    ) -> Iterator[StoredLead]:
         """Leads with their contacts, offers and source URLs, in priority order
         (tier, then score, then recency), optionally filtered.
 
@@ -617,9 +618,7 @@ class LeadStore:
                     )
 
 
-def _lead_dict(
-    lead: Any, contacts: list[Any], offers: list[Any], sources: list[str]
-) -> dict[str, Any]:
+def _lead_dict(lead: Any, contacts: list[Any], offers: list[Any], sources: list[str]) -> StoredLead:
     return {
         "id": lead["id"],
         "lead_id": lead["uid"],

@@ -1,9 +1,9 @@
-"""Opening the historical base from settings, shared by the pipeline stages and the CLI."""
+"""Opening the historical base's lead repository in one call (the CLI, scripts, tests)."""
 
 from __future__ import annotations
 
 from leadcrawler.domain.identity import DEFAULT_NAME_SIMILARITY
-from leadcrawler.storage.db import make_engine, migrate
+from leadcrawler.storage.base import Base
 from leadcrawler.storage.repository import LeadStore
 
 
@@ -14,7 +14,4 @@ def open_store(
 
     Blocking: call it from a thread when the reactor is running.
     """
-    engine = make_engine(database_url)
-    if auto_migrate:
-        migrate(engine)
-    return LeadStore(engine, name_similarity)
+    return Base.open(database_url, auto_migrate).leads(name_similarity)

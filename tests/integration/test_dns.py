@@ -19,9 +19,9 @@ import dns.query
 import dns.rcode
 import dns.rrset
 import pytest
-from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 
+from leadcrawler.enricher.config import ConfigError
 from leadcrawler.enricher.dns import (
     DnsConfig,
     MxChecker,
@@ -382,7 +382,7 @@ def test_config_from_settings(dnsmasq: DnsServer) -> None:
     ],
 )
 def test_config_rejects_bad_settings(values: dict[str, object], message: str) -> None:
-    with pytest.raises(NotConfigured, match=message):
+    with pytest.raises(ConfigError, match=message):
         DnsConfig.from_settings(Settings(values))
 
 
@@ -391,7 +391,7 @@ def test_empty_nameservers_means_the_machines_resolvers() -> None:
 
     expected = tuple(system_nameservers())
     if not expected:
-        with pytest.raises(NotConfigured, match=r"resolv\.conf"):
+        with pytest.raises(ConfigError, match=r"resolv\.conf"):
             DnsConfig.from_settings(Settings({"ENRICH_DNS_NAMESERVERS": []}))
         return
     config = DnsConfig.from_settings(Settings({"ENRICH_DNS_NAMESERVERS": []}))

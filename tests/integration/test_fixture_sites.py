@@ -26,18 +26,18 @@ from parsel import Selector
 from protego import Protego
 
 from fixtureweb import FixtureWeb
+from leadcrawler.domain.cnpj import is_valid_cnpj
 from leadcrawler.domain.emails import email_key
 from leadcrawler.domain.items import ContactKind
 from leadcrawler.domain.phones import normalize_phone, whatsapp_phone_text
 from leadcrawler.domain.platforms import platform_for_url
+from leadcrawler.domain.social import social_profile
 from leadcrawler.enricher.dns import is_disposable
 from leadcrawler.extraction.contacts import (
     PageContacts,
     contact_page_links,
     extract_page,
-    social_profile,
 )
-from leadcrawler.pipelines.validate import is_valid_cnpj
 from tests.conftest import FIXTURES
 
 WEB_ROOT = FIXTURES / "web"

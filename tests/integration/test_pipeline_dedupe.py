@@ -11,10 +11,16 @@ from scrapy.utils.test import get_crawler
 from leadcrawler.domain.identity import keys_for_lead
 from leadcrawler.domain.items import ContactKind, ContactStatus
 from leadcrawler.domain.scoring import Rules
+from leadcrawler.extensions import StorageExtension
 from leadcrawler.pipelines.dedupe import DedupePipeline
 from leadcrawler.storage.store import open_store
 from settings.base import QUALIFY_RULES_FILE
 from tests.support.factories import contact, lead, project_settings
+
+
+def close_base(pipeline: DedupePipeline) -> None:
+    """What the end of a crawl does: the storage extension closes the crawl's base."""
+    StorageExtension.of(pipeline.crawler).close()
 
 
 def make(database_url: str, **settings: object) -> DedupePipeline:
@@ -65,7 +71,7 @@ def test_repeats_in_a_run_and_across_runs_get_one_uid(sqlite_url: str) -> None:
         other = await pipeline.process_item(
             lead("Bia", checkout="https://pay.kiwify.com.br/Bia1234")
         )
-        await pipeline.close_spider()
+        close_base(pipeline)
         return first.lead_uid, repeat.lead_uid, other.lead_uid
 
     first, repeat, other = asyncio.run(scenario())
@@ -88,7 +94,7 @@ def test_repeats_in_a_run_and_across_runs_get_one_uid(sqlite_url: str) -> None:
         item = await later.process_item(
             lead(checkout=None, contacts=[contact(ContactKind.EMAIL, "ana@x.com.br")])
         )
-        await later.close_spider()
+        close_base(later)
         return item.lead_uid
 
     assert asyncio.run(second_run()) == first
@@ -104,7 +110,7 @@ def test_in_run_memory_is_bounded(sqlite_url: str) -> None:
             await pipeline.process_item(
                 lead(f"P{i}", checkout=f"https://pay.kiwify.com.br/P{i:06d}")
             )
-        await pipeline.close_spider()
+        close_base(pipeline)
 
     asyncio.run(scenario())
     assert len(pipeline.seen) == 10

@@ -13,7 +13,8 @@ from scrapy.utils.test import get_crawler
 
 from leadcrawler.domain.facts import facts_from_item
 from leadcrawler.domain.items import ContactKind, ContactPoint, ContactStatus, Lead, Sighting
-from leadcrawler.pipelines.enrich import EnrichPipeline, offline_facts
+from leadcrawler.enricher.enrich import offline_facts
+from leadcrawler.pipelines.enrich import EnrichPipeline
 from leadcrawler.pipelines.normalize import NormalizePipeline
 from leadcrawler.pipelines.validate import ValidatePipeline
 from tests.support.dnsserver import DnsServer, running_dnsmasq

@@ -13,7 +13,7 @@ from scrapy.utils.test import get_crawler
 
 from leadcrawler.domain.items import Certainty, ContactKind, Lead
 from leadcrawler.domain.text import clean_text
-from leadcrawler.extraction.extract import platform_owned
+from leadcrawler.extraction.producer import platform_owned
 from leadcrawler.spiders.hotmart import HotmartSpider
 from leadcrawler.storage.store import open_store
 from tests.conftest import FIXTURES

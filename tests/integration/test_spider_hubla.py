@@ -16,7 +16,7 @@ from leadcrawler.domain.items import Certainty, ContactKind, ContactPoint, Lead
 from leadcrawler.domain.phones import normalize_phone, whatsapp_phone_text
 from leadcrawler.domain.text import clean_text
 from leadcrawler.domain.urls import canonical_url
-from leadcrawler.extraction.extract import platform_owned
+from leadcrawler.extraction.producer import platform_owned
 from leadcrawler.spiders.hubla import HublaSpider
 from leadcrawler.storage.store import open_store
 from tests.conftest import FIXTURES

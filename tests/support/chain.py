@@ -1,4 +1,9 @@
-"""Run leads through the real pipeline chain (normalize → ... → persist), no crawl."""
+"""Run leads through the real pipeline chain (normalize → ... → persist), no crawl.
+
+Scrapy's own item pipeline manager drives the stages, as in a crawl: built from
+``ITEM_PIPELINES``, opened in parallel, each lead through every enabled stage, closed; then
+the engine-stopped signal lets the storage extension close the crawl's base.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,9 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from scrapy import Spider
+from scrapy import Spider, signals
 from scrapy.exceptions import DropItem
-from scrapy.utils.misc import load_object
+from scrapy.pipelines import ItemPipelineManager
 from scrapy.utils.test import get_crawler
 
 from leadcrawler.domain.items import Lead
@@ -24,31 +29,19 @@ def run_chain(database_url: str, leads: Sequence[Lead], **settings: Any) -> dict
     crawler = get_crawler(
         ChainSpider, settings_dict=project_settings(DATABASE_URL=database_url, **settings)
     )
-    crawler.spider = crawler._create_spider()
-    order = sorted(crawler.settings.getdict("ITEM_PIPELINES").items(), key=lambda kv: kv[1])
-    stages = [load_object(path).from_crawler(crawler) for path, _ in order]
+    crawler.spider = ChainSpider.from_crawler(crawler)
+    manager = ItemPipelineManager.from_crawler(crawler)
 
     async def go() -> None:
-        for stage in stages:
-            if hasattr(stage, "open_spider"):
-                await _maybe_await(stage.open_spider())
+        await manager.open_spider_async()
         for lead in leads:
-            item: Any = lead
             try:
-                for stage in stages:
-                    item = await _maybe_await(stage.process_item(item))
+                await manager.process_item_async(lead)
             except DropItem:
                 continue
-        for stage in reversed(stages):
-            if hasattr(stage, "close_spider"):
-                await _maybe_await(stage.close_spider())
+        await manager.close_spider_async()
+        await crawler.signals.send_catch_log_async(signal=signals.engine_stopped)
 
     asyncio.run(go())
     assert crawler.stats is not None
     return crawler.stats.get_stats()
-
-
-async def _maybe_await(value: Any) -> Any:
-    if asyncio.iscoroutine(value):
-        return await value
-    return value

@@ -9,13 +9,8 @@ import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
 
 from leadcrawler.domain.platforms import load_platforms
-from leadcrawler.extraction.discovery import (
-    BraveEngine,
-    DuckDuckGoEngine,
-    SearxngEngine,
-    cdx_rows,
-    keep_platform_url,
-)
+from leadcrawler.extraction.discovery import cdx_rows, keep_platform_url
+from leadcrawler.spiders.engines import BraveEngine, DuckDuckGoEngine, SearxngEngine
 
 
 def json_response(url: str, data: Any, status: int = 200) -> TextResponse:

@@ -7,15 +7,9 @@ from decimal import Decimal
 import pytest
 from scrapy.http import HtmlResponse
 
-from leadcrawler.extraction.extract import (
-    STRUCK,
-    json_ld,
-    meta,
-    page_price,
-    parse_brl,
-    to_decimal,
-    visible_text,
-)
+from leadcrawler.extraction.labels import STRUCK, visible_text
+from leadcrawler.extraction.prices import page_price, parse_brl, to_decimal
+from leadcrawler.extraction.structured import json_ld, meta
 
 
 def page(body: str) -> HtmlResponse:
@@ -100,7 +94,7 @@ def test_struck_out_and_de_por_prices_are_old_prices() -> None:
 
 
 def test_next_data_reads_the_pages_router_state() -> None:
-    from leadcrawler.extraction.extract import next_data
+    from leadcrawler.extraction.state import next_data
 
     state = '{"props": {"pageProps": {"seller": {"name": "Ana"}}}, "page": "/[id]"}'
     response = page(f'<script id="__NEXT_DATA__" type="application/json">{state}</script>')
@@ -116,7 +110,7 @@ def test_next_data_reads_the_pages_router_state() -> None:
 
 
 def test_revive_nuxt_resolves_references_and_tags() -> None:
-    from leadcrawler.extraction.extract import revive_nuxt
+    from leadcrawler.extraction.state import revive_nuxt
 
     payload = [
         ["ShallowReactive", 1],
@@ -155,7 +149,7 @@ def test_revive_nuxt_resolves_references_and_tags() -> None:
 
 
 def test_revive_nuxt_is_safe_on_hostile_payloads() -> None:
-    from leadcrawler.extraction.extract import MAX_JSON_DEPTH, revive_nuxt
+    from leadcrawler.extraction.state import MAX_JSON_DEPTH, revive_nuxt
 
     # A cycle, an index out of range, a boolean and a float where indexes go, a bad tag.
     cyclic = [{"self": 0, "child": 1}, {"parent": 0, "out": 99, "flag": True, "f": 1.5}]
@@ -180,7 +174,7 @@ def test_revive_nuxt_is_safe_on_hostile_payloads() -> None:
 
 
 def test_nuxt_data_reads_the_payload_script() -> None:
-    from leadcrawler.extraction.extract import nuxt_data
+    from leadcrawler.extraction.state import nuxt_data
 
     payload = (
         '[["ShallowReactive",1],{"data":2},{"checkout":3},{"producer":4},{"name":5},"Ana Lima"]'
@@ -194,7 +188,7 @@ def test_nuxt_data_reads_the_payload_script() -> None:
 
 
 def test_window_nuxt_reads_only_json_literals() -> None:
-    from leadcrawler.extraction.extract import window_nuxt
+    from leadcrawler.extraction.state import window_nuxt
 
     literal = page('<script>window.__NUXT__ = {"state": {"seller": "Ana"}};</script>')
     assert window_nuxt(literal) == {"state": {"seller": "Ana"}}
@@ -207,7 +201,7 @@ def test_window_nuxt_reads_only_json_literals() -> None:
 def test_next_flight_joins_chunks_and_keeps_json_rows() -> None:
     import json
 
-    from leadcrawler.extraction.extract import next_flight
+    from leadcrawler.extraction.state import next_flight
 
     rows = '1:HL["/a.css","style"]\n2:I[1,["x.js"],"Checkout"]\n0:["$","$L2",null,{"seller":{"name":"Ana"}}]\n'
     cut = rows.index('{"seller"') + 5
@@ -222,7 +216,7 @@ def test_next_flight_joins_chunks_and_keeps_json_rows() -> None:
 
 
 def test_find_values_matches_keys_loosely_shallow_first() -> None:
-    from leadcrawler.extraction.extract import find_values
+    from leadcrawler.extraction.state import find_values
 
     data = {
         "deep": {"inner": {"support_email": "fundo@loja.com.br"}},  # as deep as the list's
@@ -239,7 +233,7 @@ def test_find_values_matches_keys_loosely_shallow_first() -> None:
 
 
 def test_walk_json_is_bounded_and_cycle_safe() -> None:
-    from leadcrawler.extraction.extract import find_values, walk_json
+    from leadcrawler.extraction.state import find_values, walk_json
 
     cyclic: dict[str, object] = {"name": "Ana"}
     cyclic["self"] = cyclic
@@ -257,7 +251,7 @@ def test_walk_json_is_bounded_and_cycle_safe() -> None:
 
 def test_state_facts_reads_the_producer_and_leaves_buyer_and_platform_alone() -> None:
     from leadcrawler.domain.items import ContactKind
-    from leadcrawler.extraction.extract import state_facts
+    from leadcrawler.extraction.producer import state_facts
 
     state = {
         "props": {
@@ -302,7 +296,7 @@ def test_state_facts_reads_the_producer_and_leaves_buyer_and_platform_alone() ->
 
 
 def test_state_facts_prices_in_other_currencies_are_not_taken() -> None:
-    from leadcrawler.extraction.extract import state_facts
+    from leadcrawler.extraction.producer import state_facts
 
     assert state_facts({"product": {"price": {"value": 19, "currency": "USD"}}}).prices == []
     assert state_facts({"product": {"price": 19, "currencyCode": "EUR"}}).prices == []
@@ -311,7 +305,7 @@ def test_state_facts_prices_in_other_currencies_are_not_taken() -> None:
 
 
 def test_labelled_names_in_text() -> None:
-    from leadcrawler.extraction.extract import labelled_name
+    from leadcrawler.extraction.labels import labelled_name
 
     assert labelled_name(["Autor: Ana D'Ávila"]) == "Ana D'Ávila"
     assert labelled_name(["Produtor:", "Rafael Monteiro", "Acesso:"]) == "Rafael Monteiro"
@@ -329,7 +323,7 @@ def test_labelled_names_in_text() -> None:
 
 
 def test_product_title_drops_the_platforms_part() -> None:
-    from leadcrawler.extraction.extract import product_title
+    from leadcrawler.extraction.producer import product_title
 
     assert product_title("Curso X | Hotmart") == "Curso X"
     assert product_title("Hubla - Curso X — Turma 3") == "Curso X — Turma 3"
@@ -339,7 +333,7 @@ def test_product_title_drops_the_platforms_part() -> None:
 
 
 def test_platform_owned_and_plausible_names() -> None:
-    from leadcrawler.extraction.extract import platform_owned, plausible_name
+    from leadcrawler.extraction.producer import platform_owned, plausible_name
 
     for owned in (
         "suporte@hub.la",
@@ -370,7 +364,7 @@ def test_platform_owned_and_plausible_names() -> None:
 
 def test_link_and_text_contacts_skip_chrome_forms_and_the_platform() -> None:
     from leadcrawler.domain.items import ContactKind
-    from leadcrawler.extraction.extract import link_contacts, text_emails
+    from leadcrawler.extraction.labels import link_contacts, text_emails
 
     response = page(
         "<body><header><a href='mailto:topo@loja.com.br'>topo</a></header>"

@@ -8,9 +8,11 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
+from leadcrawler.domain.cnpj import normalize_cnpj
 from leadcrawler.domain.items import ContactKind, ContactPoint, ContactStatus, Lead, Offer, Sighting
 from leadcrawler.domain.text import MAX_TEXT_LENGTH
-from leadcrawler.pipelines.normalize import NormalizePipeline, normalize_cnpj, own_domain
+from leadcrawler.domain.urls import own_domain
+from leadcrawler.pipelines.normalize import NormalizePipeline
 from tests.support.factories import project_settings
 
 PAGE = "https://pay.kiwify.com.br/46MiJGu"

@@ -6,9 +6,10 @@ import pytest
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
+from leadcrawler.domain.cnpj import is_valid_cnpj
 from leadcrawler.domain.items import ContactKind, ContactPoint, ContactStatus, Lead, Offer, Sighting
 from leadcrawler.pipelines.normalize import NormalizePipeline
-from leadcrawler.pipelines.validate import ValidatePipeline, is_valid_cnpj
+from leadcrawler.pipelines.validate import ValidatePipeline
 from tests.support.factories import project_settings
 
 PAGE = "https://pay.kiwify.com.br/46MiJGu"

@@ -1,0 +1,101 @@
+"""Dedupe step: give each sighting its identity keys and the lead it belongs to.
+
+The keys and the rules that link them are in :mod:`leadcrawler.domain.identity` (strong keys
+link alone; a website domain links only when the names agree). A key seen earlier in
+this run or stored in the base gives the sighting that lead's uid, so a repeat is merged
+into the existing lead by the persist step, never dropped and never stored twice. The
+persist step resolves again inside its transaction, which is what makes concurrent
+crawls safe; this step's answer feeds the item feed and the stats. The in-run memory is
+an LRU bounded by ``DEDUPE_MAX_KEYS_IN_MEMORY``; past it the base answers (when there is
+one: without a base, the in-run memory alone decides).
+
+Settings (this step owns the ``DEDUPE_`` prefix): ``DEDUPE_ENABLED``,
+``DEDUPE_MAX_KEYS_IN_MEMORY``, ``DEDUPE_NAME_SIMILARITY`` (also what the persist step's
+in-transaction resolution uses: one identity rule book).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from leadcrawler.domain.identity import DEFAULT_NAME_SIMILARITY, is_weak, keys_for_lead, names_agree
+from leadcrawler.domain.items import Lead
+from leadcrawler.enricher.config import ConfigError, Settings, Stats
+from leadcrawler.storage.repository import LeadStore
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeConfig:
+    max_keys: int = 200_000
+    name_similarity: int = DEFAULT_NAME_SIMILARITY
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DedupeConfig:
+        max_keys = settings.getint("DEDUPE_MAX_KEYS_IN_MEMORY")
+        if max_keys < 1:
+            raise ConfigError("DEDUPE_MAX_KEYS_IN_MEMORY must be at least 1")
+        similarity = settings.getint("DEDUPE_NAME_SIMILARITY")
+        if not 0 < similarity <= 100:
+            raise ConfigError("DEDUPE_NAME_SIMILARITY must be between 1 and 100")
+        return cls(max_keys=max_keys, name_similarity=similarity)
+
+
+class Deduper:
+    def __init__(self, stats: Stats, config: DedupeConfig, store: LeadStore | None = None) -> None:
+        self.stats = stats
+        self.config = config
+        self.store = store
+        # key -> (lead uid, the name it was seen with): the name backs weak keys.
+        self.seen: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
+
+    async def dedupe(self, lead: Lead) -> Lead:
+        lead.identity_keys = keys_for_lead(lead)
+        if lead.lead_uid is not None:
+            # The source already knows the stored lead (a retry of its enrichment).
+            self.stats.inc_value("leadcrawler/dedupe/known_lead")
+            self._remember(lead, lead.lead_uid)
+            return lead
+        uid = self._remembered(lead)
+        if uid is not None:
+            self.stats.inc_value("leadcrawler/dedupe/repeat_in_run")
+        else:
+            uid = await self._stored(lead)
+            if uid is not None:
+                self.stats.inc_value("leadcrawler/dedupe/known_lead")
+            else:
+                uid = str(uuid.uuid4())
+                self.stats.inc_value("leadcrawler/dedupe/new_lead")
+        lead.lead_uid = uid
+        self._remember(lead, uid)
+        return lead
+
+    def _remembered(self, lead: Lead) -> str | None:
+        name = lead.display_name or lead.legal_name
+        for key in lead.identity_keys:
+            entry = self.seen.get(key)
+            if entry is None:
+                continue
+            uid, seen_name = entry
+            if is_weak(key) and not names_agree(name, seen_name, self.config.name_similarity):
+                continue
+            self.seen.move_to_end(key)
+            return uid
+        return None
+
+    async def _stored(self, lead: Lead) -> str | None:
+        if self.store is None or not lead.identity_keys:
+            return None
+        return await asyncio.to_thread(self.store.find_lead_uid, lead)
+
+    def _remember(self, lead: Lead, uid: str) -> None:
+        name = lead.display_name or lead.legal_name
+        for key in lead.identity_keys:
+            if is_weak(key) and key in self.seen and self.seen[key][0] != uid:
+                continue  # a weak key stays with the first producer it was seen with
+            self.seen[key] = (uid, name)
+            self.seen.move_to_end(key)
+        while len(self.seen) > self.config.max_keys:
+            self.seen.popitem(last=False)

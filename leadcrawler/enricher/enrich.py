@@ -1,0 +1,189 @@
+"""Enrich step: facts about each contact, written into its ``details``, and run metrics.
+
+- phone and WhatsApp: ``phone_type`` (mobile, landline, toll_free, shared_cost, voip,
+  unknown), ``country_code``, ``ddd`` and ``state`` (Brazilian numbers; None otherwise) and
+  ``whatsapp_capable`` (a Brazilian mobile; always True for a WhatsApp contact, since a
+  WhatsApp link is evidence of an account, landline business accounts included).
+- e-mail: ``free_provider`` (gmail.com, uol.com.br...), ``role_address`` (contato@,
+  suporte@...) and ``disposable`` (throw-away mailbox services), offline; then, when MX
+  checks are on, ``mx_status`` (valid-mx, no-mx, null-mx, nxdomain, dns-timeout,
+  dns-error), ``a_fallback`` and ``mx_hosts`` from :mod:`leadcrawler.enricher.dns`
+  (asynchronous, cached per domain, one query per domain per run while fresh).
+
+Invalid contacts and contacts without a normalised value are left alone. A DNS timeout
+or error never drops or downgrades the lead: the lead is kept with what is known and
+``enrichment["mx"]`` says ``retry: <status>`` for a later run.
+
+The visit of the producer's website happens in the spider (through Scrapy's downloader,
+so robots.txt, throttling, retries and the circuit breaker apply); the spider records it
+in ``enrichment["site"]`` and ``enrichment["site_seconds"]``. :meth:`Enricher.finish` sets
+``leadcrawler/enrich/success_rate`` (percent of enrichment steps that worked),
+``leadcrawler/enrich/mean_seconds_per_lead`` and ``leadcrawler/enrich/coverage/<field>``
+(percent of leads with a valid e-mail, phone, WhatsApp, social profile, CNPJ, website).
+
+Settings: ``ENRICH_ENABLED``, ``ENRICH_DNS_ENABLED``, ``ENRICH_DNS_NAMESERVERS`` (empty: the
+machine's resolvers), ``ENRICH_DNS_TIMEOUT``, ``ENRICH_DNS_MAX_TTL``,
+``ENRICH_DNS_NEGATIVE_TTL``, ``ENRICH_DNS_FAILURE_TTL``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from typing import Any
+
+from leadcrawler.domain.emails import is_free_provider, is_role_address
+from leadcrawler.domain.items import ContactKind, ContactPoint, ContactStatus, Lead
+from leadcrawler.domain.phones import PhoneReadings, normalize_phone
+from leadcrawler.enricher.config import ConfigError, Settings, Stats
+from leadcrawler.enricher.dns import DnsConfig, MxChecker, MxResult, is_disposable
+
+logger = logging.getLogger(__name__)
+
+COVERAGE_FIELDS = ("email", "phone", "whatsapp", "social", "cnpj", "website")
+
+
+def offline_facts(contact: ContactPoint, readings: PhoneReadings | None = None) -> dict[str, Any]:
+    """The derived facts for ``contact`` (a valid or unverified one with ``normalized``).
+
+    A phone the normalize step already parsed is read from ``readings``, not parsed again.
+    """
+    value = contact.normalized
+    if not value:
+        return {}
+    if contact.kind in (ContactKind.PHONE, ContactKind.WHATSAPP):
+        info = readings.get(value) if readings is not None else None
+        if info is None:
+            info = normalize_phone(value)  # E.164: the region argument plays no part
+        if info is None:
+            return {}
+        return {
+            "phone_type": str(info.number_type),
+            "country_code": info.country_code,
+            "ddd": info.ddd,
+            "state": info.state,
+            "whatsapp_capable": info.whatsapp_capable or contact.kind == ContactKind.WHATSAPP,
+        }
+    if contact.kind == ContactKind.EMAIL and "@" in value:
+        local, domain = value.rsplit("@", 1)
+        return {
+            "free_provider": is_free_provider(domain),
+            "role_address": is_role_address(local),
+            "disposable": is_disposable(domain),
+        }
+    return {}
+
+
+def mx_facts(result: MxResult) -> dict[str, Any]:
+    return {
+        "mx_status": str(result.status),
+        "a_fallback": result.a_fallback,
+        "mx_hosts": list(result.exchanges[:3]),
+    }
+
+
+def mx_checker_from_settings(settings: Settings) -> MxChecker | None:
+    """The MX checker ``ENRICH_DNS_*`` ask for; None when MX checks are off or impossible."""
+    if not settings.getbool("ENRICH_DNS_ENABLED"):
+        return None
+    try:
+        return DnsConfig.from_settings(settings).checker()
+    except ConfigError as exc:
+        logger.warning("MX checks are off: %s", exc)
+        return None
+
+
+class Enricher:
+    def __init__(
+        self, stats: Stats, mx: MxChecker | None = None, readings: PhoneReadings | None = None
+    ) -> None:
+        self.stats = stats
+        self.mx = mx
+        self.readings = readings
+        self.leads = 0
+        self.seconds = 0.0
+        self.covered: Counter[str] = Counter()
+        self.steps: Counter[str] = Counter()  # "ok" / "failed"
+
+    async def enrich(self, lead: Lead) -> Lead:
+        started = time.monotonic()
+        self.add_offline_facts(lead)
+        if self.mx is not None:
+            await self.check_mx(lead)
+        elapsed = time.monotonic() - started + float(lead.enrichment.get("site_seconds") or 0)
+        self.account(lead, elapsed)
+        return lead
+
+    async def check_mx(self, lead: Lead) -> None:
+        assert self.mx is not None
+        emails = [
+            c
+            for c in lead.contacts
+            if c.kind == ContactKind.EMAIL and c.status == ContactStatus.VALID and c.normalized
+        ]
+        domains = sorted({c.normalized.rsplit("@", 1)[1].lower() for c in emails if c.normalized})
+        if not domains:
+            return
+        results = await asyncio.gather(*(self.mx.check(domain) for domain in domains))
+        by_domain = dict(zip(domains, results, strict=True))
+        for contact in emails:
+            assert contact.normalized is not None
+            result = by_domain[contact.normalized.rsplit("@", 1)[1].lower()]
+            contact.details.update(mx_facts(result))
+        for result in results:
+            self.stats.inc_value(f"leadcrawler/enrich/mx/{result.status}")
+        retry = [str(r.status) for r in results if r.retryable]
+        lead.enrichment["mx"] = f"retry: {retry[0]}" if retry else "ok"
+
+    def account(self, lead: Lead, seconds: float) -> None:
+        self.leads += 1
+        self.seconds += seconds
+        valid = {c.kind.value for c in lead.contacts if c.status == ContactStatus.VALID}
+        present = {
+            "email": "email" in valid,
+            "phone": "phone" in valid,
+            "whatsapp": "whatsapp" in valid
+            or any(c.details.get("whatsapp_capable") for c in lead.contacts),
+            "social": "social" in valid,
+            "cnpj": bool(lead.cnpj),
+            "website": bool(lead.website),
+        }
+        self.covered.update(name for name, there in present.items() if there)
+        for step in ("site", "mx"):
+            status = str(lead.enrichment.get(step) or "")
+            if status == "ok":
+                self.steps["ok"] += 1
+            elif status.startswith(("failed", "retry")):
+                self.steps["failed"] += 1
+
+    def finish(self) -> None:
+        """Write the run's enrichment metrics into the stats."""
+        if not self.leads:
+            return
+        self.stats.set_value(
+            "leadcrawler/enrich/mean_seconds_per_lead", round(self.seconds / self.leads, 3)
+        )
+        for name in COVERAGE_FIELDS:
+            share = 100 * self.covered[name] / self.leads
+            self.stats.set_value(f"leadcrawler/enrich/coverage/{name}", round(share, 1))
+        tried = self.steps["ok"] + self.steps["failed"]
+        if tried:
+            rate = round(100 * self.steps["ok"] / tried, 1)
+            self.stats.set_value("leadcrawler/enrich/success_rate", rate)
+
+    def add_offline_facts(self, lead: Lead) -> None:
+        for contact in lead.contacts:
+            if contact.status == ContactStatus.INVALID:
+                continue
+            facts = offline_facts(contact, self.readings)
+            if not facts:
+                continue
+            contact.details.update(facts)
+            self.stats.inc_value(f"leadcrawler/enrich/contacts/{contact.kind}")
+            if "phone_type" in facts:
+                self.stats.inc_value(f"leadcrawler/enrich/phone_type/{facts['phone_type']}")
+            for flag in ("free_provider", "role_address", "disposable", "whatsapp_capable"):
+                if facts.get(flag):
+                    self.stats.inc_value(f"leadcrawler/enrich/{flag}")
