@@ -157,10 +157,6 @@ DEDUPE_ENABLED = True
 DEDUPE_MAX_KEYS_IN_MEMORY = 200_000
 # Name similarity (rapidfuzz, 0-100) that lets a shared website domain link two sightings.
 DEDUPE_NAME_SIMILARITY = 85
-# Questions to the base are gathered and asked in one query: at most this many leads...
-DEDUPE_LOOKUP_BATCH = 500
-# ...or what arrived within this many seconds.
-DEDUPE_LOOKUP_WAIT = 0.02
 
 QUALIFY_ENABLED = True
 QUALIFY_RULES_FILE = str(SETTINGS_DIR / "qualification.toml")

@@ -129,44 +129,6 @@ class LeadStore:
                 return None
             return session.scalar(select(LeadRow.uid).where(LeadRow.id == min(ids)))
 
-    def find_lead_uids(self, leads: Sequence[Lead]) -> list[str | None]:
-        """:meth:`find_lead_uid` for many leads with one query per 500 keys (read only)."""
-        keys = sorted({key for lead in leads for key in lead.identity_keys})
-        holders: dict[str, tuple[int, str, str | None, str | None]] = {}
-        with self.sessions() as session:
-            for start in range(0, len(keys), 500):
-                rows = session.execute(
-                    select(
-                        LeadKey.key,
-                        LeadKey.lead_id,
-                        LeadRow.uid,
-                        LeadRow.display_name,
-                        LeadRow.legal_name,
-                    )
-                    .join(LeadRow, LeadRow.id == LeadKey.lead_id)
-                    .where(LeadKey.key.in_(keys[start : start + 500]))
-                )
-                for key, lead_id, uid, display_name, legal_name in rows:
-                    holders[key] = (lead_id, uid, display_name, legal_name)
-        found: list[str | None] = []
-        for lead in leads:
-            name = lead.display_name or lead.legal_name
-            best: tuple[int, str] | None = None
-            for key in lead.identity_keys:
-                holder = holders.get(key)
-                if holder is None:
-                    continue
-                lead_id, uid, display_name, legal_name = holder
-                if is_weak(key) and not (
-                    names_agree(name, display_name, self.name_similarity)
-                    or names_agree(name, legal_name, self.name_similarity)
-                ):
-                    continue
-                if best is None or lead_id < best[0]:
-                    best = (lead_id, uid)
-            found.append(best[1] if best else None)
-        return found
-
     def _linked_ids(self, session: Session, keys: Sequence[str], name: str | None) -> set[int]:
         """Ids of stored leads that ``keys`` link to under the identity rules."""
         if not keys:
