@@ -33,7 +33,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -227,7 +227,6 @@ def _prepare(raw: str) -> str:
     return _RAMAL_RE.sub(r" ext. \1", text)
 
 
-@lru_cache(maxsize=4096)  # the chain reads one number in several stages: parse it once
 def _parse(
     raw: str, region: str, repair: bool
 ) -> tuple[PhoneNumber | None, str | None, str | None]:
@@ -262,7 +261,6 @@ def _parse(
     return number, None, repaired
 
 
-@lru_cache(maxsize=4096)
 def normalize_phone(raw: str, region: str = "BR", *, repair: bool = False) -> PhoneInfo | None:
     """Parse ``raw`` (any common spelling, ``tel:`` URIs too) into a :class:`PhoneInfo`.
 

@@ -108,7 +108,9 @@ def test_a_messy_list_gives_one_lead_per_person_and_rejects_every_garbage_row(
         assert all(
             c["source_url"].startswith("import:lista compradores.csv#") for c in lead["contacts"]
         )
-    assert "Pessoa Número 0" in names  # accents survive cp1252
+    # Accents survive cp1252 (which spelling is stored first depends on which row the chain
+    # finishes first: rows go through the stages concurrently, as in a crawl).
+    assert "pessoa número 0" in {name.casefold() for name in names}
     assert run.spider == "intake"
     assert run.arguments["file"] == "lista compradores.csv"
     assert run.finish_reason == "finished"
