@@ -43,7 +43,12 @@ class StorageExtension:
         url = settings.get("DATABASE_URL") or ""
         if not url:
             raise NotConfigured("DATABASE_URL is empty")
-        extension = cls(url, settings.getbool("DATABASE_AUTO_MIGRATE"))
+        auto_migrate = settings.getbool("DATABASE_AUTO_MIGRATE")
+        if settings.get("PERSIST_AUTO_MIGRATE") is not None:
+            # The old name (before one base per crawl): honoured, with a nudge to rename it.
+            logger.warning("PERSIST_AUTO_MIGRATE is now DATABASE_AUTO_MIGRATE; using its value")
+            auto_migrate = settings.getbool("PERSIST_AUTO_MIGRATE")
+        extension = cls(url, auto_migrate)
         crawler.signals.connect(extension.close, signal=signals.engine_stopped)
         return extension
 
@@ -97,8 +102,9 @@ class EnricherExtension:
         with self._lock:
             if self._opened:
                 return
-            if self.chain.persister is not None:
-                self.chain.use_base(StorageExtension.of(self.crawler).open())
+            storage = self.crawler.get_extension(StorageExtension)
+            if self.chain.persister is not None and storage is not None:
+                self.chain.use_base(storage.open())
             # else nothing is stored: dedupe works on this run's memory alone
             self._opened = True
 
