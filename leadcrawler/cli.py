@@ -4,7 +4,7 @@
   leadcrawler leads      list the leads in the historical base, in priority order
   leadcrawler export     write the leads to CSV or JSON Lines, in priority order
   leadcrawler dedupe     re-link the whole base after identity rules change (--rebuild)
-  leadcrawler enrich     retry the enrichment steps that failed (--retry-failed)
+  leadcrawler enrich     import a raw list (FILE), or retry failed enrichment (--retry-failed)
   leadcrawler migrate    bring the base's schema up to date
   leadcrawler replay     store the leads parked while the base was away
   leadcrawler rescore    re-score every lead after editing settings/qualification.toml
@@ -13,6 +13,7 @@
   leadcrawler forget     delete a person and every trace of them; never collect them again
   leadcrawler suppress   keep a person out of crawls and exports without deleting (opposition)
   leadcrawler purge      delete leads not seen within PRIVACY_RETENTION_DAYS
+  leadcrawler serve      the enricher's HTTP API (raw leads in, leads and runs out)
 
 The base is ``DATABASE_URL`` from the Scrapy settings (environment or ``--database-url``).
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -261,8 +263,16 @@ def changed_since_arg(value: str) -> str:
 
 
 def cmd_enrich(args: argparse.Namespace, out: TextIO) -> int:
+    if args.file and args.retry_failed:
+        print("error: give a FILE to import or --retry-failed, not both", file=sys.stderr)
+        return 2
+    if args.file:
+        return cmd_import(args, out)
     if not args.retry_failed:
-        print("error: say what to do: --retry-failed retries failed enrichment", file=sys.stderr)
+        print(
+            "error: say what to do: FILE imports a list, --retry-failed retries failed enrichment",
+            file=sys.stderr,
+        )
         return 2
     settings = project_settings(args.database_url)
     rules = _rules_or_none(settings)
@@ -281,6 +291,126 @@ def cmd_enrich(args: argparse.Namespace, out: TextIO) -> int:
         f"{stats.get('leadcrawler/enrich/site/failed', 0)} failed again",
         file=out,
     )
+    return 0
+
+
+def apply_overrides(settings: Settings, overrides: Sequence[str]) -> str | None:
+    """``-s NAME=VALUE`` as in Scrapy; an error message for a malformed one."""
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            return f"-s takes NAME=VALUE, not {item!r}"
+        settings.set(name.strip(), value, priority="cmdline")
+    return None
+
+
+def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
+    """``leadcrawler enrich FILE``: a raw list through the chain, with a summary."""
+    from scrapy.crawler import CrawlerProcess
+
+    from leadcrawler.intake.reader import IntakeError, open_source, parse_mapping
+    from leadcrawler.spiders.intake import rejects_path_for
+
+    path = Path(args.file)
+    try:
+        source = open_source(path, parse_mapping(args.map))
+        source.close()
+    except IntakeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    settings = project_settings(args.database_url)
+    settings.set("LOG_LEVEL", "ERROR", priority="cmdline")  # the summary says what happened
+    if args.skip_sites:
+        settings.set("ENRICH_SITE_ENABLED", False, priority="cmdline")
+    settings.set("INTAKE_PROGRESS", sys.stderr.isatty(), priority="cmdline")
+    problem = apply_overrides(settings, args.set or [])
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    rejects = Path(args.rejects) if args.rejects else rejects_path_for(path)
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler("intake")
+    process.crawl(crawler, file=str(path), map=list(args.map or []), rejects=str(rejects))
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    spider = crawler.spider
+    print_import_summary(path, stats, rejects, getattr(spider, "unknown_columns", []), out)
+    reason = stats.get("finish_reason")
+    if reason != "finished" or stats.get("leadcrawler/intake/unreadable_file"):
+        print(f"error: the import did not finish ({reason})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def print_import_summary(
+    path: Path, stats: dict[str, Any], rejects: Path, unknown: Sequence[str], out: TextIO
+) -> None:
+    prefix = "leadcrawler/intake/"
+    read = int(stats.get(f"{prefix}rows_read", 0))
+    seconds = float(stats.get(f"{prefix}seconds", 0) or 0)
+    rate = stats.get(f"{prefix}rows_per_second", 0)
+    print(f"Imported {path.name}: {read} row(s) read in {seconds:.1f} s ({rate} rows/s)", file=out)
+    print(
+        f"  leads created: {stats.get('leadcrawler/persist/created', 0)}, "
+        f"rows merged into known leads: {stats.get('leadcrawler/persist/updated', 0)}",
+        file=out,
+    )
+    reasons = {
+        key.removeprefix(f"{prefix}rejected/"): value
+        for key, value in sorted(stats.items())
+        if key.startswith(f"{prefix}rejected/")
+    }
+    total = int(stats.get(f"{prefix}rejected", 0))
+    if total:
+        detail = ", ".join(f"{reason} {count}" for reason, count in reasons.items())
+        print(f"  rejected: {total} ({detail}); lines and reasons in {rejects}", file=out)
+    else:
+        print("  rejected: 0", file=out)
+    spilled = stats.get("leadcrawler/persist/spilled", 0)
+    if spilled:
+        print(f"  NOT stored (kept in the spill folder): {spilled}", file=out)
+    if unknown:
+        print(f"  columns ignored (not stored): {', '.join(unknown)}", file=out)
+
+
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    """``leadcrawler serve``: the enricher's HTTP API with its worker."""
+    import ipaddress
+
+    import uvicorn
+
+    from leadcrawler.api.app import TOKEN_ENV, ApiConfig, create_app, tokens_from_env
+    from leadcrawler.api.worker import start_worker
+
+    tokens = tokens_from_env(os.environ.get(TOKEN_ENV))
+    try:
+        loopback = args.host == "localhost" or ipaddress.ip_address(args.host).is_loopback
+    except ValueError:
+        loopback = False
+    if not tokens and not loopback:
+        print(
+            f"error: refusing to serve on {args.host} without a token: set {TOKEN_ENV} "
+            "(or serve on 127.0.0.1)",
+            file=sys.stderr,
+        )
+        return 2
+    settings = project_settings(args.database_url)
+    problem = apply_overrides(settings, args.set or [])
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    enrich_args: list[str] = ["--skip-sites"] if args.skip_sites else []
+    for item in args.set or []:
+        enrich_args += ["-s", item]
+    config = ApiConfig.from_settings(settings, settings["DATABASE_URL"], tokens)
+    config = dataclasses.replace(config, worker=not args.no_worker, enrich_args=tuple(enrich_args))
+    if not tokens:
+        print(f"warning: no {TOKEN_ENV} set: the API is open to this machine only", file=out)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    app = create_app(config, start_worker)
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="info")
     return 0
 
 
@@ -701,15 +831,55 @@ def build_parser() -> argparse.ArgumentParser:
         help="e164 (+5511..., quoted against formulas in CSV), national or digits",
     )
     exp.set_defaults(func=cmd_export)
-    enrich = add("enrich", "Retry the enrichment steps that failed in earlier runs")
+    enrich = add(
+        "enrich",
+        "Import a raw list (CSV, XLSX, JSON Lines) through the enricher, or retry failed steps",
+    )
+    enrich.add_argument("file", nargs="?", help="a .csv, .xlsx or .jsonl list of leads to import")
+    enrich.add_argument(
+        "--map",
+        action="append",
+        metavar="COLUMN=FIELD",
+        help="read COLUMN as FIELD (name, company, email, phone, whatsapp, website, instagram, "
+        "facebook, tiktok, youtube, linkedin, social, cnpj, ignore); repeatable",
+    )
+    enrich.add_argument(
+        "--rejects", help="where rejected rows go (default: <FILE>.rejects.csv beside it)"
+    )
+    enrich.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a Scrapy setting for this run, as in `scrapy crawl -s`; repeatable",
+    )
     enrich.add_argument(
         "--retry-failed",
         action="store_true",
         help="re-check MX that timed out and re-visit websites that could not be read",
     )
     enrich.add_argument("--limit", type=count, help="websites to re-visit at most")
-    enrich.add_argument("--skip-sites", action="store_true", help="only retry MX checks")
+    enrich.add_argument(
+        "--skip-sites",
+        action="store_true",
+        help="do not visit websites (an import) / only retry MX checks (--retry-failed)",
+    )
     enrich.set_defaults(func=cmd_enrich)
+    serve = add("serve", "Serve the enricher's HTTP API (raw leads in, leads out)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    serve.add_argument("--no-worker", action="store_true", help="store batches, enrich none")
+    serve.add_argument(
+        "--skip-sites", action="store_true", help="the worker does not visit websites"
+    )
+    serve.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a setting for the server and the worker's imports; repeatable",
+    )
+    serve.set_defaults(func=cmd_serve)
     dedupe = add("dedupe", "Re-link the whole base with the current identity rules")
     dedupe.add_argument("--rebuild", action="store_true", help="recompute keys and merge")
     dedupe.set_defaults(func=cmd_dedupe)
@@ -747,7 +917,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     install_log_masking()
     args = build_parser().parse_args(argv)
-    if args.func not in (cmd_demo, cmd_enrich):  # a crawl installs Scrapy's own log handler
+    if args.func not in (cmd_demo, cmd_enrich, cmd_serve):  # those set up their own logging
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args, sys.stdout))

@@ -160,7 +160,22 @@ NORMALIZE_DEFAULT_REGION = "BR"  # region for phone numbers written without +cou
 # prefixes (0 xx 11...), a DDD before 3003/4004. A rewritten number says so in details["repaired"].
 NORMALIZE_PHONE_REPAIR = True
 
+# --- Intake: raw lists (`leadcrawler enrich FILE`, the `intake` spider, the API worker) --
+INTAKE_PROGRESS = False  # a progress bar on the terminal (the CLI turns it on for a TTY)
+INTAKE_READ_BATCH = 1000  # records read per trip to the reader thread
+INTAKE_MAX_IN_FLIGHT = 2000  # leads in the chain at once (memory stays flat with file size)
+
+# --- The enricher's HTTP API (`leadcrawler serve`); tokens: LEADCRAWLER_API_TOKEN env ----
+API_MAX_BODY_BYTES = 5 * 1024 * 1024  # bytes per POST body
+API_MAX_ROWS = 10_000  # raw leads per POST
+API_PAGE_MAX = 500  # leads per GET /v1/leads page
+API_WORKER_POLL = 1.0  # seconds between looks at the job queue when it is empty
+API_SPOOL_DIR = "data/intake"  # where the worker writes a batch while it imports it
+
 VALIDATE_ENABLED = True
+# A name alone keeps a crawled lead; raw-list imports (`leadcrawler enrich FILE`) set this so
+# that a row needs a valid e-mail, phone, profile, CNPJ or own site.
+VALIDATE_REQUIRE_CONTACT = False
 
 ENRICH_ENABLED = True
 # Website contact discovery: the spiders visit each producer's site (home + contact pages).

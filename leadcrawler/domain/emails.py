@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from urllib.parse import unquote
 
@@ -113,6 +113,7 @@ def _prepare(raw: str) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)  # normalize, validate and identity read the same address
 def _validate(text: str) -> ValidatedEmail:
     return validate_email(
         text,
@@ -125,6 +126,7 @@ def _validate(text: str) -> ValidatedEmail:
     )
 
 
+@lru_cache(maxsize=4096)  # a pure function the chain asks up to four times per address
 def normalize_email(raw: str) -> str | None:
     """The normalised form of the address in ``raw``, or None if it is not a valid address.
 

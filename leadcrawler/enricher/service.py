@@ -120,7 +120,12 @@ class Chain:
     def validator(self) -> Validator | None:
         return self._once(
             "validate",
-            lambda: Validator(self.stats, self.normalize_config.phones, self.phone_readings),
+            lambda: Validator(
+                self.stats,
+                self.normalize_config.phones,
+                self.phone_readings,
+                require_contact=self.settings.getbool("VALIDATE_REQUIRE_CONTACT"),
+            ),
         )
 
     @property

@@ -28,9 +28,13 @@ Anything else is rejected and counted under ``leadcrawler/validate/dropped/<reas
 Offers do not save a lead: a checkout URL with no name says where something is sold, not
 by whom.
 
-Settings: ``VALIDATE_ENABLED``. Phone numbers are read with the normalize step's
-:class:`~leadcrawler.domain.phones.PhoneRules`, so a number the normalize step could not
-parse is diagnosed the way it was parsed.
+With ``VALIDATE_REQUIRE_CONTACT`` (raw-list imports set it) a name is not enough: a lead
+needs a valid contact, a valid CNPJ or its own domain, else it is rejected as
+``nothing_valid``.
+
+Settings: ``VALIDATE_ENABLED``, ``VALIDATE_REQUIRE_CONTACT``. Phone numbers are read with
+the normalize step's :class:`~leadcrawler.domain.phones.PhoneRules`, so a number the
+normalize step could not parse is diagnosed the way it was parsed.
 """
 
 from __future__ import annotations
@@ -52,8 +56,13 @@ def is_reachable(lead: Lead) -> bool:
 
 class Validator:
     def __init__(
-        self, stats: Stats, phones: PhoneRules, readings: PhoneReadings | None = None
+        self,
+        stats: Stats,
+        phones: PhoneRules,
+        readings: PhoneReadings | None = None,
+        require_contact: bool = False,
     ) -> None:
+        self.require_contact = require_contact
         self.stats = stats
         self.phones = phones
         self.readings = readings if readings is not None else PhoneReadings()
@@ -73,6 +82,9 @@ class Validator:
                 contact.status = ContactStatus.INVALID
                 contact.details["invalid_reason"] = reason
                 self.stats.inc_value(f"leadcrawler/validate/contact_invalid/{reason}")
+        if self.require_contact and not (is_reachable(lead) or lead.cnpj or lead.domain):
+            self.stats.inc_value("leadcrawler/validate/dropped/nothing_valid")
+            return "nothing_valid"
         if not (is_identifiable(lead) or is_reachable(lead)):
             reason = "only_invalid_contacts" if lead.contacts else "no_identity"
             self.stats.inc_value(f"leadcrawler/validate/dropped/{reason}")

@@ -68,6 +68,10 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if parsed.get_driver_name() == "psycopg2":
+        # Batched UPDATEs (execute_batch) for the set-based write path; INSERTs are
+        # already sent as multi-row VALUES.
+        kwargs.setdefault("executemany_mode", "values_plus_batch")
     return create_engine(parsed, **kwargs)
 
 

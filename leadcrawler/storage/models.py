@@ -235,3 +235,25 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)
+
+
+class IntakeJob(Base):
+    """A batch of raw leads posted to the API: stored before the 202, enriched by a worker.
+
+    ``status``: ``queued``, ``running``, ``done``, ``failed``. ``payload`` is the batch as
+    posted (JSON Lines or CSV); ``summary`` what the import reported.
+    """
+
+    __tablename__ = "intake_jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))  # jsonl | csv
+    rows: Mapped[int]
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (Index("ix_intake_jobs_queue", "status", "created_at"),)

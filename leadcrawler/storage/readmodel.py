@@ -35,6 +35,7 @@ class StoredOffer(TypedDict):
 
 
 class StoredLead(TypedDict):
+    id: int  # the row id: the API's keyset cursor resumes after it
     lead_id: str
     name: str | None
     legal_name: str | None

@@ -20,16 +20,14 @@ it (and cannot deadlock) and end with one lead. SQLite serialises writers itself
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from leadcrawler.domain.emails import email_key
 from leadcrawler.domain.facts import ContactView, OfferView, build_facts
 from leadcrawler.domain.identity import (
     DEFAULT_NAME_SIMILARITY,
@@ -169,112 +167,18 @@ class LeadStore:
     ) -> SaveResult:
         """Upsert ``leads`` in one transaction; re-score the touched leads when ``rules``.
 
+        Set-based: the whole batch is resolved in memory and written with a handful of
+        statements (:mod:`leadcrawler.storage.batchwrite`), under the same identity rules.
         Refuses (:class:`LegalBasisMissing`, nothing written) a batch holding a lead
         without its legal basis, purpose and assessment reference. With ``pepper`` (the
         persist stage always gives it), a lead whose person is on the suppression list is
         skipped inside the transaction and counted in ``SaveResult.suppressed``.
         """
+        from leadcrawler.storage.batchwrite import save_batch
+
         for lead in leads:
             require_legal_basis(lead)
-        result = SaveResult()
-        with self.writes.begin() as session:
-            self._lock_keys(session, [key for lead in leads for key in lead.identity_keys])
-            touched: set[int] = set()
-            for lead in leads:
-                if pepper is not None and self._suppressed(session, lead, pepper):
-                    result.suppressed += 1
-                    continue
-                touched.add(self._save_one(session, lead, run_id, result))
-            session.flush()
-            if rules is not None:
-                for lead_id in touched:
-                    self._rescore(session, lead_id, rules)
-        return result
-
-    @staticmethod
-    def _suppressed(session: Session, lead: Lead, pepper: bytes) -> bool:
-        wanted = hashes(pepper, lead_suppression_keys(lead))
-        if not wanted:
-            return False
-        return bool(
-            session.scalar(
-                select(func.count())
-                .select_from(Suppression)
-                .where(Suppression.key_hash.in_(wanted))
-            )
-        )
-
-    def _lock_keys(self, session: Session, keys: Sequence[str]) -> None:
-        if self.engine.dialect.name != "postgresql":
-            return
-        for key in sorted(set(keys)):  # one global order: no deadlock between writers
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
-            )
-
-    def _save_one(
-        self, session: Session, lead: Lead, run_id: int | None, result: SaveResult
-    ) -> int:
-        seen_at = lead.sighting.seen_at
-        row = self._resolve(session, lead, result)
-        if row is None:
-            row = LeadRow(
-                uid=lead.lead_uid or str(uuid.uuid4()),
-                display_name=lead.display_name,
-                legal_name=lead.legal_name,
-                cnpj=lead.cnpj,
-                website=lead.website,
-                domain=lead.domain,
-                score=lead.score,
-                tier=lead.tier,
-                score_reasons=dict(lead.score_reasons),
-                first_seen=seen_at,
-                last_seen=seen_at,
-                times_seen=1,
-                updated_at=utcnow(),
-                enrichment=dict(lead.enrichment),
-                legal_basis=lead.legal_basis,
-                purpose=lead.purpose,
-                lia_reference=lead.lia_reference,
-            )
-            session.add(row)
-            session.flush()
-            result.created += 1
-        else:
-            for name in LEAD_FIELDS:
-                if getattr(row, name) is None and getattr(lead, name) is not None:
-                    setattr(row, name, getattr(lead, name))
-            row.first_seen = min(as_utc(row.first_seen), seen_at)
-            row.last_seen = max(as_utc(row.last_seen), seen_at)
-            row.times_seen += 1
-            row.updated_at = utcnow()
-            # The assessment in force when it was last seen is the one that holds it now.
-            row.legal_basis = lead.legal_basis or row.legal_basis
-            row.purpose = lead.purpose or row.purpose
-            row.lia_reference = lead.lia_reference or row.lia_reference
-            if lead.enrichment:  # the newest outcome of each step wins
-                row.enrichment = {**(row.enrichment or {}), **lead.enrichment}
-            result.updated += 1
-
-        self._add_keys(session, row.id, lead.identity_keys)
-        for name in HISTORY_FIELDS:
-            value = getattr(lead, name)
-            if value is not None:
-                self._remember_value(session, row.id, name, "", str(value), seen_at)
-        self._save_contacts(session, row.id, lead)
-        self._save_offers(session, row.id, lead)
-        session.add(
-            SightingRow(
-                lead_id=row.id,
-                run_id=run_id,
-                source=lead.sighting.source,
-                spider=lead.sighting.spider,
-                url=lead.sighting.url,
-                seen_at=seen_at,
-            )
-        )
-        session.flush()
-        return row.id
+        return save_batch(self, leads, run_id, rules, pepper)
 
     def _add_keys(self, session: Session, lead_id: int, keys: Sequence[str]) -> None:
         known = set(session.scalars(select(LeadKey.key).where(LeadKey.key.in_(list(keys)))))
@@ -312,23 +216,9 @@ class LeadStore:
         row.last_seen = max(as_utc(row.last_seen), seen_at)
         row.times_seen += 1
 
-    def _resolve(self, session: Session, lead: Lead, result: SaveResult) -> LeadRow | None:
-        """The stored lead this sighting belongs to, merging several into one if needed."""
-        ids = self._linked_ids(session, lead.identity_keys, lead.display_name or lead.legal_name)
-        if lead.lead_uid:
-            ids.update(session.scalars(select(LeadRow.id).where(LeadRow.uid == lead.lead_uid)))
-        if not ids:
-            return None
-        survivor_id = min(ids)
-        for other in sorted(ids - {survivor_id}):
-            self._merge(session, survivor_id, other)
-            result.merged += 1
-        return session.get(LeadRow, survivor_id)
-
     def _merge(self, session: Session, survivor_id: int, other_id: int) -> None:
         survivor = session.get_one(LeadRow, survivor_id)
         other = session.get_one(LeadRow, other_id)
-        logger.info("Merging lead %s into %s: a sighting linked them", other.uid, survivor.uid)
         for name in LEAD_FIELDS:
             if getattr(survivor, name) is None:
                 setattr(survivor, name, getattr(other, name))
@@ -336,6 +226,13 @@ class LeadStore:
         survivor.last_seen = max(as_utc(survivor.last_seen), as_utc(other.last_seen))
         survivor.times_seen += other.times_seen
         survivor.enrichment = {**(other.enrichment or {}), **(survivor.enrichment or {})}
+        self._merge_children(session, survivor_id, other_id)
+        session.execute(delete(LeadRow).where(LeadRow.id == other_id))
+        session.flush()
+
+    def _merge_children(self, session: Session, survivor_id: int, other_id: int) -> None:
+        """Move every contact, history value, key, offer and sighting of ``other_id``."""
+        logger.info("Merging lead #%s into #%s: a sighting linked them", other_id, survivor_id)
         contacts = session.scalars(select(ContactRow).where(ContactRow.lead_id == other_id))
         for contact in contacts.all():
             twin = session.scalar(
@@ -374,97 +271,7 @@ class LeadStore:
             session.execute(
                 update(table).where(table.lead_id == other_id).values(lead_id=survivor_id)
             )
-        session.execute(delete(LeadRow).where(LeadRow.id == other_id))
         session.flush()
-
-    def _save_contacts(self, session: Session, lead_id: int, lead: Lead) -> None:
-        for contact in lead.contacts:
-            value = contact.normalized or contact.value
-            if contact.kind == ContactKind.EMAIL and contact.normalized:
-                # One row per mailbox: "Ana@x.com.br" and "ana@x.com.br" are the same
-                # address in practice; the spelling seen stays in ``raw``.
-                value = email_key(contact.normalized)
-            row = session.scalar(
-                select(ContactRow).where(
-                    ContactRow.lead_id == lead_id,
-                    ContactRow.kind == contact.kind.value,
-                    ContactRow.value == value,
-                )
-            )
-            if row is None:
-                session.add(
-                    ContactRow(
-                        lead_id=lead_id,
-                        kind=contact.kind.value,
-                        value=value,
-                        raw=contact.value,
-                        status=contact.status.value,
-                        certainty=contact.certainty.value,
-                        method=contact.method,
-                        source_url=contact.source_url,
-                        details=dict(contact.details),
-                        first_seen=contact.found_at,
-                        last_seen=contact.found_at,
-                        times_seen=1,
-                    )
-                )
-                session.flush()
-                continue
-            row.last_seen = max(as_utc(row.last_seen), contact.found_at)
-            row.first_seen = min(as_utc(row.first_seen), contact.found_at)
-            row.times_seen += 1
-            row.status = contact.status.value
-            row.details = {**row.details, **contact.details}
-
-    def _save_offers(self, session: Session, lead_id: int, lead: Lead) -> None:
-        seen_at = lead.sighting.seen_at
-        for offer in lead.offers:
-            if offer.product_name is not None:
-                self._remember_value(
-                    session,
-                    lead_id,
-                    "product_name",
-                    offer.checkout_url,
-                    offer.product_name,
-                    seen_at,
-                )
-            if offer.price_brl is not None:
-                self._remember_value(
-                    session, lead_id, "price_brl", offer.checkout_url, str(offer.price_brl), seen_at
-                )
-            row = session.scalar(
-                select(OfferRow).where(OfferRow.checkout_url == offer.checkout_url)
-            )
-            if row is None:
-                session.add(
-                    OfferRow(
-                        lead_id=lead_id,
-                        platform=offer.platform,
-                        checkout_url=offer.checkout_url,
-                        product_name=offer.product_name,
-                        price_brl=offer.price_brl,
-                        seller_id=offer.seller_id,
-                        first_seen=seen_at,
-                        last_seen=seen_at,
-                    )
-                )
-                session.flush()
-                continue
-            if row.lead_id != lead_id:
-                # The checkout key linked this sighting to its owner; a stale owner can
-                # only remain if keys were rebuilt by hand. Keep the offer with one lead.
-                row.lead_id = lead_id
-            newest = seen_at >= as_utc(row.last_seen)
-            row.last_seen = max(as_utc(row.last_seen), seen_at)
-            row.first_seen = min(as_utc(row.first_seen), seen_at)
-            if not newest:
-                continue  # an older sighting replayed late: history has it, current stays
-            if offer.product_name is not None:
-                row.product_name = offer.product_name
-            if offer.price_brl is not None:
-                row.price_brl = offer.price_brl
-            if offer.seller_id is not None:
-                row.seller_id = offer.seller_id
 
     # --- re-linking -----------------------------------------------------------------
 
@@ -637,6 +444,76 @@ class LeadStore:
 
     # --- reads -----------------------------------------------------------------------
 
+    def lead_detail(self, uid: str) -> dict[str, Any] | None:
+        """One lead with every value's provenance: contacts, history and sightings."""
+        with self.sessions() as session:
+            row = session.scalar(select(LeadRow).where(LeadRow.uid == uid))
+            if row is None:
+                return None
+            contacts = session.scalars(
+                select(ContactRow).where(ContactRow.lead_id == row.id).order_by(ContactRow.id)
+            )
+            history = session.scalars(
+                select(ValueHistory).where(ValueHistory.lead_id == row.id).order_by(ValueHistory.id)
+            )
+            sightings = session.scalars(
+                select(SightingRow)
+                .where(SightingRow.lead_id == row.id)
+                .order_by(SightingRow.seen_at)
+                .limit(1000)
+            )
+            return {
+                "lead_id": row.uid,
+                "name": row.display_name or row.legal_name,
+                "legal_name": row.legal_name,
+                "cnpj": row.cnpj,
+                "website": row.website,
+                "domain": row.domain,
+                "score": row.score,
+                "tier": row.tier,
+                "score_reasons": row.score_reasons,
+                "first_seen": as_utc(row.first_seen),
+                "last_seen": as_utc(row.last_seen),
+                "times_seen": row.times_seen,
+                "enrichment": row.enrichment,
+                "contacts": [
+                    {
+                        "kind": c.kind,
+                        "value": c.value,
+                        "status": c.status,
+                        "certainty": c.certainty,
+                        "details": c.details,
+                        "source_url": c.source_url,
+                        "method": c.method,
+                        "first_seen": as_utc(c.first_seen),
+                        "last_seen": as_utc(c.last_seen),
+                        "times_seen": c.times_seen,
+                    }
+                    for c in contacts
+                ],
+                "history": [
+                    {
+                        "field": h.field,
+                        "ref": h.ref,
+                        "value": h.value,
+                        "first_seen": as_utc(h.first_seen),
+                        "last_seen": as_utc(h.last_seen),
+                        "times_seen": h.times_seen,
+                    }
+                    for h in history
+                ],
+                "sightings": [
+                    {
+                        "source": s.source,
+                        "spider": s.spider,
+                        "url": s.url,
+                        "run_id": s.run_id,
+                        "seen_at": as_utc(s.seen_at),
+                    }
+                    for s in sightings
+                ],
+            }
+
     def count_leads(self, where: LeadFilter | None = None) -> int:
         """Leads that may be shown (a suppressed person's lead is not counted)."""
         query = _filtered(select(func.count()).select_from(LeadRow), where or LeadFilter())
@@ -644,7 +521,12 @@ class LeadStore:
             return session.scalar(query) or 0
 
     def iter_leads(
-        self, where: LeadFilter | None = None, batch_size: int = 500
+        self,
+        where: LeadFilter | None = None,
+        batch_size: int = 500,
+        *,
+        after: tuple[str, int, datetime, int] | None = None,
+        limit: int | None = None,
     ) -> Iterator[StoredLead]:
         """Leads with their contacts, offers and source URLs, in priority order
         (tier, then score, then recency), optionally filtered.
@@ -655,12 +537,31 @@ class LeadStore:
         leads, contacts_t, offers_t = LeadRow.__table__, ContactRow.__table__, OfferRow.__table__
         sightings_t = SightingRow.__table__
         query = _filtered(select(leads), where or LeadFilter())
+        # Priority order (tier, score, recency, id) as plain keys, so a page can resume
+        # after the last row it showed (keyset pagination): no tier sorts as "Z", no
+        # score as -1, which is where NULLs land in the export's order.
+        tier_key = func.coalesce(leads.c.tier, "Z")
+        score_key = func.coalesce(leads.c.score, -1)
+        if after is not None:
+            tier, points, seen, last_id = after
+            query = query.where(
+                or_(
+                    tier_key > tier,
+                    and_(tier_key == tier, score_key < points),
+                    and_(tier_key == tier, score_key == points, leads.c.last_seen < seen),
+                    and_(
+                        tier_key == tier,
+                        score_key == points,
+                        leads.c.last_seen == seen,
+                        leads.c.id > last_id,
+                    ),
+                )
+            )
         ordered = query.order_by(
-            leads.c.tier.asc().nulls_last(),
-            leads.c.score.desc().nulls_last(),
-            leads.c.last_seen.desc(),
-            leads.c.id,
+            tier_key.asc(), score_key.desc(), leads.c.last_seen.desc(), leads.c.id
         )
+        if limit is not None:
+            ordered = ordered.limit(limit)
         with self.engine.connect() as conn:
             result = conn.execution_options(yield_per=batch_size).execute(ordered)
             for partition in result.mappings().partitions():
@@ -722,6 +623,7 @@ def _filtered(query: Any, where: LeadFilter) -> Any:
 
 def _lead_dict(lead: Any, contacts: list[Any], offers: list[Any], sources: list[str]) -> StoredLead:
     return {
+        "id": lead["id"],
         "lead_id": lead["uid"],
         "name": lead["display_name"] or lead["legal_name"],
         "legal_name": lead["legal_name"],

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_ops"
-down_revision = "0005_privacy"
+down_revision = "0006_intake"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""The enricher's HTTP API: ``leadcrawler serve`` (FastAPI + uvicorn) and its worker."""

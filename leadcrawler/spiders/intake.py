@@ -1,0 +1,240 @@
+"""Raw lead lists through the same chain as a crawl.
+
+  scrapy crawl intake -a file=leads.csv [-a map="Contato Comercial=email,..."]
+  leadcrawler enrich leads.csv          (the same, with a summary and a progress bar)
+
+Each record of the file (CSV, XLSX, JSON Lines: :mod:`leadcrawler.intake.reader`)
+becomes a lead with the provenance ``import:<file name>#<line>`` and the import's time;
+a lead with a website gets the same website visit as a crawled one, through Scrapy's
+downloader (robots.txt, throttling, the SSRF guard...), unless ``ENRICH_SITE_ENABLED`` is
+off (``--skip-sites``). Then normalize → validate → enrich → dedupe → qualify → persist,
+exactly as for a crawl; the run is recorded like one.
+
+Nothing is silently lost: a record with nothing that reaches anyone, an unreadable one,
+and one the chain drops (no valid e-mail, phone, profile, CNPJ or site) are written to
+the rejects file (``<input>.rejects.csv`` beside the input, or ``-a rejects=PATH``) with
+their line and reason, and counted as ``leadcrawler/intake/rejected/<reason>``.
+
+Settings: ``INTAKE_PROGRESS`` (a progress bar on the terminal), ``INTAKE_READ_BATCH``
+(records read per trip to the reader thread), ``INTAKE_MAX_IN_FLIGHT`` (leads in the chain
+at once: memory stays flat however long the file). The spider turns on
+``VALIDATE_REQUIRE_CONTACT``: a name alone is not a lead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+import scrapy
+from scrapy import signals
+from scrapy.settings import BaseSettings
+
+from leadcrawler.domain.items import ContactStatus, Lead, utcnow
+from leadcrawler.domain.urls import canonical_url
+from leadcrawler.intake.reader import IntakeError, RawRow, Source, open_source, parse_mapping
+from leadcrawler.intake.rows import Reject, line_of, to_lead
+from leadcrawler.spiders.base import UsageError
+from leadcrawler.spiders.sitevisit import SiteVisitMixin
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+
+def rejects_path_for(path: Path) -> Path:
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def split_map(value: str | list[str] | None) -> list[str]:
+    """``-a map=`` as ``col=field,col=field`` or a JSON list of ``col=field``."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        return [str(v) for v in json.loads(text)]
+    return [part for part in text.split(",") if part.strip()]
+
+
+def _take(rows: Iterator[RawRow], count: int) -> list[RawRow]:
+    taken: list[RawRow] = []
+    for row in rows:
+        taken.append(row)
+        if len(taken) >= count:
+            break
+    return taken
+
+
+class IntakeSpider(SiteVisitMixin, scrapy.Spider):
+    name = "intake"
+
+    def __init__(
+        self,
+        file: str | None = None,
+        map: str | list[str] | None = None,
+        rejects: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not file:
+            raise UsageError("intake needs -a file=PATH (a .csv, .xlsx or .jsonl list)")
+        self.path = Path(file)
+        try:
+            self.mapping = parse_mapping(split_map(map))
+        except (IntakeError, ValueError) as exc:
+            raise UsageError(str(exc)) from None
+        self.rejects_path = Path(rejects) if rejects else rejects_path_for(self.path)
+        self.arguments = {"file": self.path.name, "map": split_map(map)}
+        self.rejects: list[Reject] = []
+        self.unknown_columns: list[str] = []
+        self.started = time.monotonic()
+        self.progress: Any = None
+        self.in_flight = 0  # leads yielded and not yet through the chain
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        settings.set("VALIDATE_REQUIRE_CONTACT", True, priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(spider.on_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(spider.on_error, signal=signals.item_error)
+        crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        settings = self.crawler.settings
+        try:
+            source = await asyncio.to_thread(open_source, self.path, self.mapping)
+        except IntakeError as exc:
+            self.logger.error("Cannot import %s: %s", self.path.name, exc)
+            self._inc("unreadable_file")
+            return
+        self.unknown_columns = source.unknown_columns()
+        self._start_progress(source)
+        batch = max(1, settings.getint("INTAKE_READ_BATCH", 1000))
+        in_flight_max = max(1, settings.getint("INTAKE_MAX_IN_FLIGHT", 2000))
+        seen_at = utcnow()
+        sites = settings.getbool("ENRICH_SITE_ENABLED")
+        self.logger.info("Importing %s (%s)", self.path.name, source.kind)
+        try:
+            while rows := await asyncio.to_thread(_take, source.rows, batch):
+                for row in rows:
+                    self._inc("rows_read")
+                    for problem in row.problems:
+                        self._inc(f"cells/{problem.partition(':')[0]}")
+                    result = to_lead(row, self.path.name, seen_at)
+                    if isinstance(result, Reject):
+                        self.reject(result)
+                        continue
+                    if sites and result.website:
+                        result.website = canonical_url(result.website, assume_scheme="https")
+                    while self.in_flight >= in_flight_max:
+                        # Scrapy does not hold back items yielded by start(): without this
+                        # the whole file would wait in memory for the chain.
+                        await asyncio.sleep(0.005)
+                    self.in_flight += 1
+                    for output in self.visit_site(result):
+                        yield output
+                self._advance_progress(source)
+        finally:
+            source.close()
+            unknown = source.unknown_columns()
+            if unknown != self.unknown_columns:
+                self.unknown_columns = unknown
+
+    # --- rejects ------------------------------------------------------------------------
+
+    def reject(self, reject: Reject) -> None:
+        self.rejects.append(reject)
+        self._inc("rejected")
+        self._inc(f"rejected/{reject.reason}")
+
+    def on_scraped(self, item: Any, response: Any, spider: Any) -> None:
+        if isinstance(item, Lead):
+            self.in_flight -= 1
+
+    def on_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any) -> None:
+        if not isinstance(item, Lead):
+            return
+        self.in_flight -= 1
+        line = line_of(item.sighting.url)
+        if line is None:
+            return
+        reason = str(exception).partition(":")[0].strip() or "dropped"
+        invalid = [
+            f"{c.kind}: {c.details.get('invalid_reason', 'invalid')}"
+            for c in item.contacts
+            if c.status == ContactStatus.INVALID
+        ]
+        self.reject(Reject(line, reason, "; ".join(invalid)))
+
+    def on_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
+        if isinstance(item, Lead):
+            self.in_flight -= 1
+        if isinstance(item, Lead) and (line := line_of(item.sighting.url)) is not None:
+            self.reject(Reject(line, "error", failure.type.__name__ if failure.type else ""))
+
+    def on_closed(self, spider: Any, reason: str) -> None:
+        self._stop_progress()
+        seconds = max(time.monotonic() - self.started, 1e-6)
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats
+        rows = int(stats.get_value("leadcrawler/intake/rows_read", 0))
+        stats.set_value("leadcrawler/intake/seconds", round(seconds, 3))
+        stats.set_value("leadcrawler/intake/rows_per_second", round(rows / seconds, 1))
+        stats.set_value("leadcrawler/intake/unknown_columns", len(self.unknown_columns))
+        self.write_rejects()
+
+    def write_rejects(self) -> None:
+        if not self.rejects:
+            self.rejects_path.unlink(missing_ok=True)  # a stale file from an earlier run
+            return
+        with self.rejects_path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["line", "reason", "detail"])
+            for reject in sorted(self.rejects, key=lambda r: r.line):
+                writer.writerow([reject.line, reject.reason, reject.detail])
+
+    # --- progress and stats ---------------------------------------------------------------
+
+    def _start_progress(self, source: Source) -> None:
+        if not self.crawler.settings.getbool("INTAKE_PROGRESS"):
+            return
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        total = self.path.stat().st_size if source.position() is not None else None
+        self.progress = Progress(
+            TextColumn(f"Importing {self.path.name}"),
+            BarColumn(),
+            TextColumn("{task.fields[rows]} rows"),
+            TimeRemainingColumn(),
+            transient=True,
+        )
+        self.progress.start()
+        self.progress_task = self.progress.add_task("import", total=total, rows=0)
+
+    def _advance_progress(self, source: Source) -> None:
+        if self.progress is None:
+            return
+        assert self.crawler.stats is not None
+        rows = self.crawler.stats.get_value("leadcrawler/intake/rows_read", 0)
+        self.progress.update(self.progress_task, completed=source.position(), rows=rows)
+
+    def _stop_progress(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"leadcrawler/intake/{key}", count)
