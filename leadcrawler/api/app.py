@@ -271,7 +271,9 @@ def create_app(
             since = since.replace(tzinfo=UTC)  # as `leadcrawler export --since`
         limit = min(limit, config.max_page)
         after = decode_cursor(cursor) if cursor else None
-        where = LeadFilter(tiers=tiers, min_score=min_score, since=since, platforms=(platform,) if platform else ())
+        where = LeadFilter(
+            tiers=tiers, min_score=min_score, since=since, platforms=(platform,) if platform else ()
+        )
         page = list(api().leads.iter_leads(where, after=after, limit=limit + 1))
         more = len(page) > limit
         page = page[:limit]

@@ -38,7 +38,6 @@ from leadcrawler.domain.identity import (
 from leadcrawler.domain.items import ContactKind, Lead, utcnow
 from leadcrawler.domain.scoring import Rules, score
 from leadcrawler.privacy.gate import require_legal_basis
-from leadcrawler.privacy.keys import hashes, lead_suppression_keys
 from leadcrawler.storage.db import writer
 from leadcrawler.storage.models import (
     ContactRow,
@@ -47,7 +46,6 @@ from leadcrawler.storage.models import (
     OfferRow,
     Run,
     SightingRow,
-    Suppression,
     ValueHistory,
 )
 from leadcrawler.storage.readmodel import StoredLead
