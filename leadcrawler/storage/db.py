@@ -88,8 +88,10 @@ def writer(engine: Engine) -> Engine:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return  # VACUUM and friends run outside any transaction
+    connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
