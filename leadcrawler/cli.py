@@ -402,7 +402,11 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     enrich_args: list[str] = ["--skip-sites"] if args.skip_sites else []
     for item in args.set or []:
         enrich_args += ["-s", item]
-    config = ApiConfig.from_settings(settings, settings["DATABASE_URL"], tokens)
+    try:
+        config = ApiConfig.from_settings(settings, settings["DATABASE_URL"], tokens)
+    except PrivacyConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     config = dataclasses.replace(config, worker=not args.no_worker, enrich_args=tuple(enrich_args))
     if not tokens:
         print(f"warning: no {TOKEN_ENV} set: the API is open to this machine only", file=out)

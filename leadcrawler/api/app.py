@@ -30,12 +30,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from leadcrawler.intake.reader import FIELDS, IntakeError, open_text_csv
+from leadcrawler.logformatter import install_log_masking
+from leadcrawler.privacy.config import PrivacyConfig
 from leadcrawler.storage.export import lead_record
 from leadcrawler.storage.jobs import JobStore
+from leadcrawler.storage.privacy import SuppressionFilter, record_audit
 from leadcrawler.storage.readmodel import StoredLead
 from leadcrawler.storage.repository import LeadFilter, LeadStore
 
@@ -61,6 +65,9 @@ class ApiConfig:
     worker_poll: float = 1.0
     enrich_args: tuple[str, ...] = ()  # extra `leadcrawler enrich` arguments for the worker
     spool_dir: str = "data/intake"
+    # The suppression list is checked again on every lead the API shows (LGPD): None only
+    # where no privacy settings exist (a bare ApiConfig in code), never from settings.
+    privacy: PrivacyConfig | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, database_url: str, tokens: tuple[str, ...]) -> ApiConfig:
@@ -72,6 +79,7 @@ class ApiConfig:
             max_page=settings.getint("API_PAGE_MAX"),
             worker_poll=settings.getfloat("API_WORKER_POLL"),
             spool_dir=settings.get("API_SPOOL_DIR"),
+            privacy=PrivacyConfig.from_settings(settings),
         )
 
 
@@ -138,6 +146,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_masking()  # nothing personal in the API's logs, whoever logs it
         store = open_store(config.database_url)
         current = ApiState(config, store, JobStore(store.engine))
         state["api"] = current
@@ -153,6 +162,11 @@ def create_app(
         title="leadcrawler enricher API",
         version="1",
         lifespan=lifespan,
+        # The schema and its pages are served below, behind the token like every route
+        # but /health.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
         description="Raw leads in (JSON or CSV), qualified leads and run metrics out. "
         "Every /v1 route needs `Authorization: Bearer <token>`.",
     )
@@ -195,6 +209,27 @@ def create_app(
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/openapi.json", dependencies=[Depends(authorised)], include_in_schema=False)
+    def openapi_schema() -> dict[str, Any]:
+        return app.openapi()
+
+    @app.get("/docs", dependencies=[Depends(authorised)], include_in_schema=False)
+    def docs() -> Response:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - docs")
+
+    def shown(leads: list[StoredLead], route: str) -> list[StoredLead]:
+        """The leads the suppression list lets out, with the read in the audit log."""
+        state = api()
+        if config.privacy is not None:
+            leads = list(SuppressionFilter(state.leads.engine, config.privacy).filter(leads))
+        record_audit(
+            state.leads.engine,
+            "api_read",
+            lead_uids=[lead["lead_id"] for lead in leads],
+            details={"route": route, "rows": len(leads)},
+        )
+        return leads
 
     batch_schema = {"type": "array", "items": RawLead.model_json_schema()}
 
@@ -277,15 +312,16 @@ def create_app(
         page = list(api().leads.iter_leads(where, after=after, limit=limit + 1))
         more = len(page) > limit
         page = page[:limit]
+        cursor_after = encode_cursor(page[-1]) if more and page else None
         return {
-            "leads": [lead_record(lead) for lead in page],
-            "next_cursor": encode_cursor(page[-1]) if more and page else None,
+            "leads": [lead_record(lead) for lead in shown(page, "/v1/leads")],
+            "next_cursor": cursor_after,
         }
 
     @app.get("/v1/leads/{lead_id}", dependencies=[Depends(authorised)])
     def get_lead(lead_id: str) -> dict[str, Any]:
         lead = api().leads.lead_detail(lead_id)
-        if lead is None:
+        if lead is None or not shown([lead], "/v1/leads/{lead_id}"):  # type: ignore[list-item]
             raise _problem(404, "no such lead")
         return lead
 

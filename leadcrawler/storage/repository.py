@@ -445,7 +445,10 @@ class LeadStore:
     def lead_detail(self, uid: str) -> dict[str, Any] | None:
         """One lead with every value's provenance: contacts, history and sightings."""
         with self.sessions() as session:
-            row = session.scalar(select(LeadRow).where(LeadRow.uid == uid))
+            row = session.scalar(
+                # A lead whose person opposed (``leadcrawler suppress``) is never shown.
+                select(LeadRow).where(LeadRow.uid == uid, LeadRow.suppressed_at.is_(None))
+            )
             if row is None:
                 return None
             contacts = session.scalars(
@@ -453,6 +456,9 @@ class LeadStore:
             )
             history = session.scalars(
                 select(ValueHistory).where(ValueHistory.lead_id == row.id).order_by(ValueHistory.id)
+            )
+            offers = session.scalars(
+                select(OfferRow).where(OfferRow.lead_id == row.id).order_by(OfferRow.id)
             )
             sightings = session.scalars(
                 select(SightingRow)
@@ -488,6 +494,18 @@ class LeadStore:
                         "times_seen": c.times_seen,
                     }
                     for c in contacts
+                ],
+                "offers": [
+                    {
+                        "platform": o.platform,
+                        "checkout_url": o.checkout_url,
+                        "product_name": o.product_name,
+                        "price_brl": o.price_brl,
+                        "seller_id": o.seller_id,
+                        "first_seen": as_utc(o.first_seen),
+                        "last_seen": as_utc(o.last_seen),
+                    }
+                    for o in offers
                 ],
                 "history": [
                     {

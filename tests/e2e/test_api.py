@@ -201,3 +201,67 @@ def test_no_token_no_public_address(sqlite_url: str) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "refusing to serve on 0.0.0.0 without a token" in done.stderr
+
+
+def status_of(url: str, token: str | None = None) -> int:
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SCRAPY_PROJECT": "test"}
+    return subprocess.run(
+        [sys.executable, "-m", "leadcrawler.cli", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_docs_need_the_token_and_suppressed_people_are_never_served(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    with serve(sqlite_url, tmp_path, token=TOKEN) as base:
+        # Every route but /health needs the token, the schema and its page included.
+        assert status_of(base + "/openapi.json") == 401
+        assert status_of(base + "/docs") == 401
+        assert status_of(base + "/openapi.json", TOKEN) == 200
+        assert status_of(base + "/docs", TOKEN) == 200
+
+        status, queued = call(base + "/v1/raw-leads", json.dumps(BATCH[:3]).encode(), TOKEN)
+        assert status == 202
+        assert wait_for_job(base, queued["job_id"])["status"] == "done"
+        status, page = call(base + "/v1/leads", token=TOKEN)
+        ana = next(lead for lead in page["leads"] if lead["email"] == "ana@anadoces.com.br")
+
+        # Opposition (another letter case, another phone spelling): gone from every read.
+        done = cli("suppress", "Ana@AnaDoces.com.br", "--database-url", sqlite_url)
+        assert done.returncode == 0, done.stderr
+        status, page = call(base + "/v1/leads", token=TOKEN)
+        assert status == 200
+        assert [lead["email"] for lead in page["leads"]] == ["bruno@brunocursos.com.br"]
+        assert call(f"{base}/v1/leads/{ana['lead_id']}", token=TOKEN)[0] == 404
+
+        # Forget: the lead and its keys go; a new batch naming her is not stored again.
+        done = cli("forget", "+55 (11) 98765-4321", "--database-url", sqlite_url)
+        assert done.returncode == 0, done.stderr
+        status, again = call(base + "/v1/raw-leads", json.dumps(BATCH[:1]).encode(), TOKEN)
+        assert wait_for_job(base, again["job_id"])["status"] == "done"
+        status, page = call(base + "/v1/leads", token=TOKEN)
+        assert [lead["email"] for lead in page["leads"]] == ["bruno@brunocursos.com.br"]
+
+    # Each read is in the audit log, by lead id only.
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(sqlite_url)
+    with engine.connect() as conn:
+        reads = conn.execute(
+            text("SELECT lead_uids, details FROM audit_log WHERE action = 'api_read'")
+        ).all()
+    engine.dispose()
+    assert len(reads) >= 3
+    assert all("@" not in str(row) for row in reads)
