@@ -114,6 +114,9 @@ def lead_from_dict(raw: dict[str, Any]) -> Lead:
             tier=raw.get("tier"),
             score_reasons=dict(raw.get("score_reasons") or {}),
             enrichment=dict(raw.get("enrichment") or {}),
+            legal_basis=raw.get("legal_basis"),
+            purpose=raw.get("purpose"),
+            lia_reference=raw.get("lia_reference"),
         )
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise SpillError(f"not a parked lead ({exc.__class__.__name__}: {exc})") from None
