@@ -78,6 +78,10 @@ def scrapyd(fixture_web: FixtureWeb, tmp_path: Path) -> Iterator[Scrapyd]:
         **os.environ,
         **fixture_web.proxy_env(),  # the spiders' "internet" is the fixture web
         "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+        # Deployed jobs run the production settings: they refuse to start without these
+        # (README, LGPD); an operator sets them in Scrapyd's environment, never in the egg.
+        "LEADCRAWLER_PRIVACY_PEPPER": "scrapyd-test-pepper-0123456789",
+        "LEADCRAWLER_LIA_REFERENCE": "LIA-TEST-2026",
     }
     for name in ("SCRAPY_SETTINGS_MODULE", "SCRAPY_PROJECT", "DATABASE_URL"):
         env.pop(name, None)
