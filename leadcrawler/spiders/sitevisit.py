@@ -12,9 +12,10 @@ The lead is yielded once the visit ends, with what was found added (each value w
 own page URL and method), the CNPJ and legal name if the site shows them, and the
 selling-platform product pages it links to as *linked* offers: evidence of where else
 they sell, whose identity key is weak (it joins the checkout's own page only when the names
-agree, since a site also links the products it recommends) and queued in the frontier. A site that cannot be read never costs the lead: it is yielded with
-what was known and ``enrichment["site"] = "failed: <why>"``, for a later
-``leadcrawler enrich --retry-failed``. Pages refused by robots.txt are skipped, not read.
+agree, since a site also links the products it recommends) and queued in the frontier.
+A site that cannot be read never costs the lead: it is yielded with what was known and
+``enrichment["site"] = "failed: <why>"``, for a later ``leadcrawler enrich --retry-failed``.
+Pages refused by robots.txt are skipped, not read.
 
 Settings: ``ENRICH_SITE_ENABLED``, ``ENRICH_SITE_MAX_PAGES`` (pages per site, home
 included). Phone numbers are read with the enricher's phone rules (the normalize step's
