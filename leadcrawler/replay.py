@@ -105,6 +105,7 @@ def lead_from_dict(raw: dict[str, Any]) -> Lead:
                     product_name=o.get("product_name"),
                     price_brl=Decimal(o["price_brl"]) if o.get("price_brl") is not None else None,
                     seller_id=o.get("seller_id"),
+                    linked=bool(o.get("linked")),
                 )
                 for o in raw.get("offers") or []
             ],

@@ -9,6 +9,12 @@ only when their names also agree (fuzzy, :func:`names_agree`). A web agency host
 several producers under one domain therefore never merges them, and a name alone never
 links anyone.
 
+A checkout found as a link on a site (``Offer.linked``: the producer's own products, or
+the ones in a "cursos que eu recomendo" section) is weak too: ``linked:<checkout>``. It
+links the site's owner to the checkout's own sighting (``checkout:<checkout>``) and to
+other sites linking it only when the names agree (:func:`lookups`); its own page says
+whose it is.
+
 The dedupe stage, the persist stage and ``leadcrawler dedupe --rebuild`` all use these
 functions, so a rebuild after a rule change gives what a fresh crawl would.
 """
@@ -25,7 +31,9 @@ from leadcrawler.domain.emails import email_key, is_free_provider
 from leadcrawler.domain.items import ContactKind, ContactStatus, Lead
 from leadcrawler.domain.social import CANONICAL_HOSTS
 
-WEAK_PREFIXES = ("domain:",)
+CHECKOUT_PREFIX = "checkout:"
+LINKED_PREFIX = "linked:"
+WEAK_PREFIXES = ("domain:", LINKED_PREFIX)
 DEFAULT_NAME_SIMILARITY = 85  # 0-100, rapidfuzz token-set ratio that counts as "same name"
 
 # network host -> how many leading path segments make the handle
@@ -52,6 +60,19 @@ def is_weak(key: str) -> bool:
     return key.startswith(WEAK_PREFIXES)
 
 
+def lookups(key: str) -> list[tuple[str, bool]]:
+    """The stored keys ``key`` may link to, each with whether that link is weak.
+
+    A checkout and a site's link to the same checkout are the same URL under two
+    prefixes: they meet, weakly, in both directions.
+    """
+    if key.startswith(CHECKOUT_PREFIX):
+        return [(key, False), (LINKED_PREFIX + key.removeprefix(CHECKOUT_PREFIX), True)]
+    if key.startswith(LINKED_PREFIX):
+        return [(key, True), (CHECKOUT_PREFIX + key.removeprefix(LINKED_PREFIX), True)]
+    return [(key, is_weak(key))]
+
+
 def social_key(url: str) -> str | None:
     """``https://www.instagram.com/Ana.Doces/`` -> ``social:instagram.com/ana.doces``."""
     parts = urlsplit(url)
@@ -76,11 +97,13 @@ def identity_keys(
     domain: str | None,
     contacts: Iterable[tuple[str, str | None, str]],
     offers: Iterable[tuple[str, str, str | None]],
+    linked: Iterable[str] = (),
 ) -> list[str]:
     """Keys for a producer, most specific first.
 
     ``contacts``: ``(kind, normalized value, status)``; ``offers``:
-    ``(platform, checkout_url, seller_id)``. Invalid contacts never link anyone.
+    ``(platform, checkout_url, seller_id)``; ``linked``: checkout URLs a site links to
+    (weak keys). Invalid contacts never link anyone.
     """
     keys: list[str] = []
     if cnpj:
@@ -99,7 +122,9 @@ def identity_keys(
     for platform, checkout_url, seller_id in offers:
         if seller_id:
             keys.append(f"seller:{platform}:{seller_id}")
-        keys.append(f"checkout:{checkout_url}")
+        keys.append(f"{CHECKOUT_PREFIX}{checkout_url}")
+    for checkout_url in linked:
+        keys.append(f"{LINKED_PREFIX}{checkout_url}")
     if domain and not is_free_provider(domain):
         keys.append(f"domain:{domain}")
     return list(dict.fromkeys(keys))
@@ -110,7 +135,8 @@ def keys_for_lead(lead: Lead) -> list[str]:
         cnpj=lead.cnpj,
         domain=lead.domain,
         contacts=((c.kind, c.normalized, c.status) for c in lead.contacts),
-        offers=((o.platform, o.checkout_url, o.seller_id) for o in lead.offers),
+        offers=((o.platform, o.checkout_url, o.seller_id) for o in lead.offers if not o.linked),
+        linked=(o.checkout_url for o in lead.offers if o.linked),
     )
 
 

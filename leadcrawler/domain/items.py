@@ -64,6 +64,9 @@ class Offer:
     product_name: str | None = None
     price_brl: Decimal | None = None
     seller_id: str | None = None  # the platform's store/seller id, when the page shows it
+    # Found as a link on a site ("cursos que eu recomendo"), not on the platform's own page:
+    # evidence to follow, not ownership. Its key is weak (``linked:``, see domain.identity).
+    linked: bool = False
 
 
 @dataclass(slots=True)

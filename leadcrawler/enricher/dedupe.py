@@ -24,7 +24,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from leadcrawler.domain.identity import DEFAULT_NAME_SIMILARITY, is_weak, keys_for_lead, names_agree
+from leadcrawler.domain.identity import (
+    DEFAULT_NAME_SIMILARITY,
+    is_weak,
+    keys_for_lead,
+    lookups,
+    names_agree,
+)
 from leadcrawler.domain.items import Lead
 from leadcrawler.enricher.config import ConfigError, Settings, Stats
 from leadcrawler.storage.repository import LeadStore
@@ -79,12 +85,12 @@ class Deduper:
 
     def _remembered(self, lead: Lead) -> str | None:
         name = lead.display_name or lead.legal_name
-        for key in lead.identity_keys:
+        for key, weak in (pair for own in lead.identity_keys for pair in lookups(own)):
             entry = self.seen.get(key)
             if entry is None:
                 continue
             uid, seen_name = entry
-            if is_weak(key) and not names_agree(name, seen_name, self.config.name_similarity):
+            if weak and not names_agree(name, seen_name, self.config.name_similarity):
                 continue
             self.seen.move_to_end(key)
             return uid

@@ -10,10 +10,12 @@ the proxy all apply — and reads each with :func:`leadcrawler.extraction.contac
 
 The lead is yielded once the visit ends, with what was found added (each value with its
 own page URL and method), the CNPJ and legal name if the site shows them, and the
-selling-platform product pages it links to as offers (evidence of where else they sell,
-and identity keys). A site that cannot be read never costs the lead: it is yielded with
-what was known and ``enrichment["site"] = "failed: <why>"``, for a later
-``leadcrawler enrich --retry-failed``. Pages refused by robots.txt are skipped, not read.
+selling-platform product pages it links to as *linked* offers: evidence of where else
+they sell, whose identity key is weak (it joins the checkout's own page only when the names
+agree, since a site also links the products it recommends) and queued in the frontier.
+A site that cannot be read never costs the lead: it is yielded with what was known and
+``enrichment["site"] = "failed: <why>"``, for a later ``leadcrawler enrich --retry-failed``.
+Pages refused by robots.txt are skipped, not read.
 
 Settings: ``ENRICH_SITE_ENABLED``, ``ENRICH_SITE_MAX_PAGES`` (pages per site, home
 included). Phone numbers are read with the enricher's phone rules (the normalize step's
@@ -163,7 +165,9 @@ class SiteVisitMixin:
         offers = {o.checkout_url for o in lead.offers}
         for checkout, platform in checkouts.items():
             if checkout not in offers:
-                lead.offers.append(Offer(platform=platform, checkout_url=checkout))
+                # Linked, not owned: a site also links the checkouts it recommends, so the
+                # link only joins a producer whose name agrees (a weak ``linked:`` key).
+                lead.offers.append(Offer(platform=platform, checkout_url=checkout, linked=True))
                 offers.add(checkout)
                 self._site_stat("platform_offers")
         values = {(c.kind, c.value) for c in page.contacts}

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from leadcrawler.domain.emails import email_key
 from leadcrawler.domain.facts import ContactView, OfferView, build_facts
-from leadcrawler.domain.identity import is_weak, names_agree
+from leadcrawler.domain.identity import lookups, names_agree
 from leadcrawler.domain.items import ContactKind, Lead, utcnow
 from leadcrawler.domain.scoring import Rules, score
 from leadcrawler.privacy.keys import hashes, lead_suppression_keys
@@ -189,7 +189,9 @@ class BatchWriter:
         )
 
     def load(self, leads: Sequence[Lead]) -> None:
-        keys = sorted({key for lead in leads for key in lead.identity_keys})
+        keys = sorted(
+            {stored for lead in leads for key in lead.identity_keys for stored, _ in lookups(key)}
+        )
         uids = sorted({lead.lead_uid for lead in leads if lead.lead_uid})
         for _attempt in range(5):
             owners: dict[str, int] = {}
@@ -256,13 +258,13 @@ class BatchWriter:
         for lead in leads:
             name = lead.display_name or lead.legal_name
             ids: set[int] = set()
-            for key in lead.identity_keys:
+            for key, weak in (pair for own in lead.identity_keys for pair in lookups(own)):
                 owner = self.key_owner.get(key)
                 if owner is None:
                     continue
                 eid = self.find(owner)
                 holder = self.entities[eid]
-                if is_weak(key) and not (
+                if weak and not (
                     names_agree(name, holder.display_name, similarity)
                     or names_agree(name, holder.legal_name, similarity)
                 ):
@@ -503,6 +505,11 @@ class BatchWriter:
                 found.details = {**found.details, **contact.details}
                 found.changed = True
             for offer in lead.offers:
+                known = offers.get(offer.checkout_url)
+                if offer.linked and known is not None and self.find(known.eid) != eid:
+                    # A site links a checkout another lead sells: that producer's offer
+                    # stays theirs (a recommendation is no claim to it).
+                    continue
                 if offer.product_name is not None:
                     remember(eid, "product_name", offer.checkout_url, offer.product_name, seen_at)
                 if offer.price_brl is not None:

@@ -30,9 +30,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from leadcrawler.domain.facts import ContactView, OfferView, build_facts
 from leadcrawler.domain.identity import (
+    CHECKOUT_PREFIX,
     DEFAULT_NAME_SIMILARITY,
+    LINKED_PREFIX,
     identity_keys,
-    is_weak,
+    lookups,
     names_agree,
 )
 from leadcrawler.domain.items import ContactKind, Lead, utcnow
@@ -140,13 +142,17 @@ class LeadStore:
         if not keys:
             return set()
         ids: set[int] = set()
+        wanted: dict[str, bool] = {}  # stored key -> the link is weak
+        for own in keys:
+            for stored, weak in lookups(own):
+                wanted[stored] = wanted.get(stored, True) and weak
         rows = session.execute(
             select(LeadKey.key, LeadKey.lead_id, LeadRow.display_name, LeadRow.legal_name)
             .join(LeadRow, LeadRow.id == LeadKey.lead_id)
-            .where(LeadKey.key.in_(list(keys)))
+            .where(LeadKey.key.in_(list(wanted)))
         )
         for key, lead_id, display_name, legal_name in rows:
-            if is_weak(key) and not (
+            if wanted[key] and not (
                 names_agree(name, display_name, self.name_similarity)
                 or names_agree(name, legal_name, self.name_similarity)
             ):
@@ -288,13 +294,14 @@ class LeadStore:
                 )
             ids = list(session.scalars(select(LeadRow.id).order_by(LeadRow.id)))
             result.leads_before = len(ids)
+            linked = self._linked_offers(session)
             session.execute(delete(LeadKey))
             touched: set[int] = set()
             for lead_id in ids:
                 row = session.get(LeadRow, lead_id)
                 if row is None:
                     continue  # already merged into an older lead
-                keys = self._stored_keys(session, row)
+                keys = self._stored_keys(session, row, linked)
                 linked = self._linked_ids(session, keys, row.display_name or row.legal_name)
                 linked.discard(lead_id)
                 survivor_id = min(linked | {lead_id})
@@ -313,22 +320,51 @@ class LeadStore:
         return result
 
     @staticmethod
-    def _stored_keys(session: Session, row: LeadRow) -> list[str]:
+    def _linked_offers(session: Session) -> set[int]:
+        """Ids of the offers stored as a site's link (``linked:`` key), not as owned.
+
+        The offers table does not say how an offer was found; the keys written with it
+        do: a lead holding ``linked:<url>`` and not ``checkout:<url>`` got it from a site.
+        """
+        held: dict[int, set[str]] = {}
+        for lead_id, key in session.execute(
+            select(LeadKey.lead_id, LeadKey.key).where(
+                or_(
+                    LeadKey.key.startswith(LINKED_PREFIX, autoescape=True),
+                    LeadKey.key.startswith(CHECKOUT_PREFIX, autoescape=True),
+                )
+            )
+        ):
+            held.setdefault(lead_id, set()).add(key)
+        found: set[int] = set()
+        for offer_id, lead_id, url in session.execute(
+            select(OfferRow.id, OfferRow.lead_id, OfferRow.checkout_url)
+        ):
+            keys = held.get(lead_id, set())
+            if LINKED_PREFIX + url in keys and CHECKOUT_PREFIX + url not in keys:
+                found.add(offer_id)
+        return found
+
+    @staticmethod
+    def _stored_keys(session: Session, row: LeadRow, linked: set[int]) -> list[str]:
         contacts = session.execute(
             select(ContactRow.kind, ContactRow.value, ContactRow.status).where(
                 ContactRow.lead_id == row.id
             )
         )
         offers = session.execute(
-            select(OfferRow.platform, OfferRow.checkout_url, OfferRow.seller_id).where(
-                OfferRow.lead_id == row.id
-            )
-        )
+            select(OfferRow.id, OfferRow.platform, OfferRow.checkout_url, OfferRow.seller_id)
+            .where(OfferRow.lead_id == row.id)
+            .order_by(OfferRow.id)
+        ).all()
         return identity_keys(
             cnpj=row.cnpj,
             domain=row.domain,
             contacts=[(kind, value, status) for kind, value, status in contacts],
-            offers=[(platform, url, seller) for platform, url, seller in offers],
+            offers=[
+                (p, url, seller) for offer_id, p, url, seller in offers if offer_id not in linked
+            ],
+            linked=[url for offer_id, _p, url, _s in offers if offer_id in linked],
         )
 
     # --- scoring ---------------------------------------------------------------------

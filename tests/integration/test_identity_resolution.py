@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from leadcrawler.domain.items import ContactKind, ContactPoint, Lead, Offer, Sighting
@@ -235,3 +236,64 @@ def test_a_changed_price_keeps_the_old_one_with_its_dates(database_url: str) -> 
         "97.00": (T0.date(), T0.date()),
         "127.00": ((T0 + timedelta(days=7)).date(), (T0 + timedelta(days=7)).date()),
     }
+
+
+def site_with_recommendations(seen_at=T0) -> Lead:  # type: ignore[no-untyped-def]
+    """Júlia's own site: her checkout, and a "cursos que eu recomendo" of two others."""
+    site = sighting(
+        "Júlia Campos Doces",
+        "site",
+        "https://www.juliacamposdoces.com.br/",
+        emails=("contato@juliacamposdoces.com.br",),
+        website="https://www.juliacamposdoces.com.br/",
+        seen_at=seen_at,
+    )
+    site.offers = [
+        Offer(platform="kiwify", checkout_url=f"https://pay.kiwify.com.br/{c}", linked=True)
+        for c in ("JuL0001", "BrU0001", "CaR0001")
+    ]
+    return site
+
+
+def platform_pages(seen_at=T0) -> list[Lead]:  # type: ignore[no-untyped-def]
+    return [
+        sighting(
+            name,
+            "kiwify",
+            f"https://pay.kiwify.com.br/{code}",
+            offer=(f"https://pay.kiwify.com.br/{code}", "97.00"),
+            seen_at=seen_at,
+        )
+        for name, code in (
+            ("Júlia Campos", "JuL0001"),
+            ("Bruno Teixeira", "BrU0001"),
+            ("Carla Menezes", "CaR0001"),
+        )
+    ]
+
+
+@pytest.mark.parametrize("site_first", [True, False], ids=["site-first", "site-last"])
+def test_checkouts_a_site_recommends_do_not_merge_their_producers_into_its_owner(
+    database_url: str, site_first: bool
+) -> None:
+    later = T0 + timedelta(days=1)
+    if site_first:
+        run_chain(database_url, [site_with_recommendations()])
+        run_chain(database_url, platform_pages(later))
+        run_chain(database_url, [site_with_recommendations(later + timedelta(days=1))])
+    else:
+        run_chain(database_url, platform_pages())
+        run_chain(database_url, [site_with_recommendations(later)])
+    rows = {row["name"]: row for row in stored(database_url)}
+    # Her own checkout joins her site (the names agree); the two she recommends stay
+    # their producers' leads, each with its own offer (a recommendation claims nothing).
+    assert len(rows) == 3
+    assert {"Bruno Teixeira", "Carla Menezes"} < set(rows)
+    [julia] = [row for name, row in rows.items() if name.startswith("Júlia")]
+    assert "contato@juliacamposdoces.com.br" in {c["value"] for c in julia["contacts"]}
+    assert {o["checkout_url"] for o in julia["offers"]} == {"https://pay.kiwify.com.br/JuL0001"}
+    for name, code in (("Bruno Teixeira", "BrU0001"), ("Carla Menezes", "CaR0001")):
+        assert {o["checkout_url"] for o in rows[name]["offers"]} == {
+            f"https://pay.kiwify.com.br/{code}"
+        }
+        assert rows[name]["contacts"] == []

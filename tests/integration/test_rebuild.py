@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from leadcrawler.cli import main
 from leadcrawler.domain.items import ContactKind
 from leadcrawler.domain.scoring import Rules
 from leadcrawler.storage.store import open_store
 from settings.base import QUALIFY_RULES_FILE
-from tests.support.factories import contact, lead
+from tests.integration.test_identity_resolution import (
+    platform_pages,
+    site_with_recommendations,
+    stored,
+)
+from tests.support.chain import run_chain
+from tests.support.factories import T0, contact, lead
 
 
 def test_rebuild_merges_what_old_rules_kept_apart_and_is_idempotent(
@@ -61,3 +69,16 @@ def test_rebuild_merges_what_old_rules_kept_apart_and_is_idempotent(
 def test_dedupe_without_an_action_is_a_usage_error(sqlite_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["dedupe", "--database-url", sqlite_url]) == 2
     assert "--rebuild" in capsys.readouterr().err
+
+
+def test_rebuild_keeps_a_sites_checkout_links_weak(database_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    # The site is stored alone: the checkouts it links are its offers for now.
+    run_chain(database_url, [site_with_recommendations()])
+    assert main(["dedupe", "--rebuild", "--database-url", database_url]) == 0
+    assert "1 lead(s) before, 1 after (0 merged)" in capsys.readouterr().out
+    # After the rebuild the producers' own pages still only join the site whose name agrees.
+    run_chain(database_url, platform_pages(T0 + timedelta(days=1)))
+    names = sorted(row["name"] for row in stored(database_url))
+    assert names == ["Bruno Teixeira", "Carla Menezes", "Júlia Campos Doces"]
+    assert main(["dedupe", "--rebuild", "--database-url", database_url]) == 0
+    assert "3 lead(s) before, 3 after (0 merged)" in capsys.readouterr().out

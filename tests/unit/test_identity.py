@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leadcrawler.domain.identity import identity_keys, is_weak, names_agree, social_key
+from leadcrawler.domain.identity import identity_keys, is_weak, lookups, names_agree, social_key
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,29 @@ def test_free_mail_domains_never_become_keys() -> None:
 )
 def test_names_agree(a: str, b: str | None, same: bool) -> None:
     assert names_agree(a, b) is same
+
+
+def test_a_checkout_a_site_links_is_a_weak_key_that_meets_the_checkout() -> None:
+    keys = identity_keys(
+        cnpj=None,
+        domain=None,
+        contacts=[],
+        offers=[("kiwify", "https://pay.kiwify.com.br/AbC1234", None)],
+        linked=["https://pay.kiwify.com.br/XyZ9876"],
+    )
+    assert keys == [
+        "checkout:https://pay.kiwify.com.br/AbC1234",
+        "linked:https://pay.kiwify.com.br/XyZ9876",
+    ]
+    assert not is_weak(keys[0])
+    assert is_weak(keys[1])
+    # Both spellings find each other, and only weakly (names must agree).
+    assert lookups("linked:https://pay.kiwify.com.br/X") == [
+        ("linked:https://pay.kiwify.com.br/X", True),
+        ("checkout:https://pay.kiwify.com.br/X", True),
+    ]
+    assert lookups("checkout:https://pay.kiwify.com.br/X") == [
+        ("checkout:https://pay.kiwify.com.br/X", False),
+        ("linked:https://pay.kiwify.com.br/X", True),
+    ]
+    assert lookups("email:a@b.com.br") == [("email:a@b.com.br", False)]
