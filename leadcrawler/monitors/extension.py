@@ -93,18 +93,18 @@ class RunMonitor:
         return monitor
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
-        assert self.crawler.stats is not None
-        stats = dict(self.crawler.stats.get_stats())
-        source = run_source(spider)
-        metrics = run_metrics(stats, source, reason)
         try:
+            assert self.crawler.stats is not None
+            stats = dict(self.crawler.stats.get_stats())
+            source = run_source(spider)
+            metrics = run_metrics(stats, source, reason)
             self.check = await asyncio.to_thread(self._record, spider.name, source, metrics, stats)
         except NotConfigured as exc:
             logger.warning("Run metrics are not stored: %s", exc)
         except SQLAlchemyError as exc:
             logger.error("Run metrics could not be stored: %s", exc.__class__.__name__)
         finally:
-            self.ready.set()
+            self.ready.set()  # whatever happened: the Spidermon suite waits for this
 
     def _record(
         self, spider: str, source: str, metrics: dict[str, Any], stats: dict[str, Any]
