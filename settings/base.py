@@ -119,8 +119,10 @@ EXTENSIONS = {
     "leadcrawler.extensions.EnricherExtension": 0,
     "leadcrawler.jobdir.CrashRecovery": 0,  # JOBDIR crawls killed mid-run resume safely
     "leadcrawler.replay.ReplayExtension": 500,  # parked leads go back into the base
-    # Per-run metrics and alerts at spider close (leadcrawler/monitors, MONITOR_ENABLED).
+    # Per-run metrics at spider close (leadcrawler/monitors, MONITOR_ENABLED), then the alerts
+    # as a Spidermon suite (SPIDERMON_ENABLED, SPIDERMON_SPIDER_CLOSE_MONITORS below).
     "leadcrawler.monitors.extension.RunMonitor": 500,
+    "leadcrawler.monitors.spidermon.SpidermonAtClose": 510,
 }
 
 # --- Pipeline chain: normalize -> validate -> enrich -> dedupe -> qualify -> persist ------
@@ -225,6 +227,10 @@ REPLAY_BATCH_SIZE = 100  # parked leads per transaction
 # --- Monitoring: per-run metrics and alerts (leadcrawler/monitors) ------------------------
 MONITOR_ENABLED = True  # store each run's metrics in the base and check them at the end
 SPIDER_MIDDLEWARES = {"leadcrawler.monitors.timing.ExtractTimingMiddleware": 950}
+# The alerts run on Spidermon: one monitor per condition in the suite below, run at spider
+# close (in a thread, after the run monitor stored the run and computed its baselines).
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["leadcrawler.monitors.suite.RunAlerts"]
 ALERTS_ENABLED = True
 ALERTS_BASELINE_RUNS = 10  # a metric's baseline: median of the source's last N runs
 ALERTS_BASELINE_MIN_RUNS = 3  # fewer earlier runs: no baseline alerts yet

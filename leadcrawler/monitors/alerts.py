@@ -15,6 +15,9 @@ finished runs in the base (not a hosted service); a baseline needs at least
 | ``finish_reason`` | the crawl ended for another reason than ``finished`` |
 | ``leads_parked`` | fewer leads stored than reached the base (spilled to a file) |
 
+Each condition is a plain function (``CHECKS``); at spider close they run as a Spidermon
+monitor suite (:mod:`leadcrawler.monitors.suite`), whose failed action calls :func:`deliver`.
+
 Delivery: one log line per alert (no personal data: alerts carry counts and rates only) and,
 when ``ALERTS_WEBHOOK_URL`` (or the environment variable of that name) is set, one POST of
 Slack-compatible JSON (``{"text": ..., "blocks": [...]}``).
@@ -27,7 +30,7 @@ import logging
 import os
 import statistics
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -94,20 +97,25 @@ def baseline(history: Sequence[Mapping[str, Any]], path: str, min_runs: int) -> 
     return float(statistics.median(values))
 
 
-def evaluate(
+Baselines = Mapping[str, float | None]
+
+
+def baselines(
     metrics: Mapping[str, Any], history: Sequence[Mapping[str, Any]], config: AlertConfig
-) -> list[Alert]:
-    """The alerts one run raises. ``history``: earlier runs of the same source, newest first."""
-    source = str(metrics.get("source") or "?")
+) -> dict[str, float | None]:
+    """The baselines a run is compared with: ``metric path -> median`` of the source's
+    last ``baseline_runs`` runs (``history``, newest first), None with too few runs."""
     history = list(history)[: config.baseline_runs]
-    alerts: list[Alert] = []
+    paths = ["leads_extracted", "extraction_success_rate"]
+    paths += [f"coverage.{field}" for field in sorted(metrics.get("coverage") or {})]
+    return {path: baseline(history, path, config.baseline_min_runs) for path in paths}
 
-    def base(path: str) -> float | None:
-        return baseline(history, path, config.baseline_min_runs)
 
-    leads_base = base("leads_extracted")
+def zero_leads(metrics: Mapping[str, Any], base: Baselines, config: AlertConfig) -> list[Alert]:
+    source = _source(metrics)
+    leads_base = base.get("leads_extracted")
     if metrics.get("leads_extracted", 0) == 0 and leads_base:
-        alerts.append(
+        return [
             Alert(
                 "zero_leads",
                 source,
@@ -115,10 +123,17 @@ def evaluate(
                 0,
                 leads_base,
             )
-        )
-    rate, rate_base = metrics.get("extraction_success_rate"), base("extraction_success_rate")
+        ]
+    return []
+
+
+def extraction_drop(
+    metrics: Mapping[str, Any], base: Baselines, config: AlertConfig
+) -> list[Alert]:
+    source = _source(metrics)
+    rate, rate_base = metrics.get("extraction_success_rate"), base.get("extraction_success_rate")
     if rate is not None and rate_base and rate < rate_base * config.drop_share:
-        alerts.append(
+        return [
             Alert(
                 "extraction_drop",
                 source,
@@ -126,9 +141,15 @@ def evaluate(
                 rate,
                 round(rate_base * config.drop_share, 1),
             )
-        )
+        ]
+    return []
+
+
+def coverage_drop(metrics: Mapping[str, Any], base: Baselines, config: AlertConfig) -> list[Alert]:
+    source = _source(metrics)
+    alerts: list[Alert] = []
     for field, share in sorted((metrics.get("coverage") or {}).items()):
-        field_base = base(f"coverage.{field}")
+        field_base = base.get(f"coverage.{field}")
         if field_base and share < field_base * config.drop_share:
             alerts.append(
                 Alert(
@@ -139,9 +160,14 @@ def evaluate(
                     round(field_base * config.drop_share, 1),
                 )
             )
+    return alerts
+
+
+def error_rate(metrics: Mapping[str, Any], base: Baselines, config: AlertConfig) -> list[Alert]:
+    source = _source(metrics)
     errors = metrics.get("http_error_rate")
     if errors is not None and errors > config.max_error_rate:
-        alerts.append(
+        return [
             Alert(
                 "error_rate",
                 source,
@@ -149,10 +175,15 @@ def evaluate(
                 errors,
                 config.max_error_rate,
             )
-        )
+        ]
+    return []
+
+
+def ban_rate(metrics: Mapping[str, Any], base: Baselines, config: AlertConfig) -> list[Alert]:
+    source = _source(metrics)
     bans = metrics.get("ban_rate")
     if bans is not None and bans > config.max_ban_rate:
-        alerts.append(
+        return [
             Alert(
                 "ban_rate",
                 source,
@@ -161,10 +192,15 @@ def evaluate(
                 bans,
                 config.max_ban_rate,
             )
-        )
+        ]
+    return []
+
+
+def circuit_open(metrics: Mapping[str, Any], base: Baselines, config: AlertConfig) -> list[Alert]:
+    source = _source(metrics)
     still_open = metrics.get("circuits_open_at_end", 0)
     if still_open:
-        alerts.append(
+        return [
             Alert(
                 "circuit_open",
                 source,
@@ -172,10 +208,15 @@ def evaluate(
                 still_open,
                 0,
             )
-        )
+        ]
+    return []
+
+
+def finish_reason(metrics: Mapping[str, Any], base: Baselines, config: AlertConfig) -> list[Alert]:
+    source = _source(metrics)
     reason = metrics.get("finish_reason")
     if reason and reason != "finished":
-        alerts.append(
+        return [
             Alert(
                 "finish_reason",
                 source,
@@ -183,10 +224,15 @@ def evaluate(
                 str(reason),
                 "finished",
             )
-        )
+        ]
+    return []
+
+
+def leads_parked(metrics: Mapping[str, Any], base: Baselines, config: AlertConfig) -> list[Alert]:
+    source = _source(metrics)
     parked = metrics.get("leads_parked", 0)
     if parked:
-        alerts.append(
+        return [
             Alert(
                 "leads_parked",
                 source,
@@ -194,8 +240,35 @@ def evaluate(
                 parked,
                 0,
             )
-        )
-    return alerts
+        ]
+    return []
+
+
+Check = Callable[[Mapping[str, Any], Baselines, AlertConfig], list[Alert]]
+
+# Every alert condition, by alert name; the Spidermon suite runs one monitor per entry.
+CHECKS: dict[str, Check] = {
+    "zero_leads": zero_leads,
+    "extraction_drop": extraction_drop,
+    "coverage_drop": coverage_drop,
+    "error_rate": error_rate,
+    "ban_rate": ban_rate,
+    "circuit_open": circuit_open,
+    "finish_reason": finish_reason,
+    "leads_parked": leads_parked,
+}
+
+
+def evaluate(
+    metrics: Mapping[str, Any], history: Sequence[Mapping[str, Any]], config: AlertConfig
+) -> list[Alert]:
+    """The alerts one run raises. ``history``: earlier runs of the same source, newest first."""
+    base = baselines(metrics, history, config)
+    return [alert for check in CHECKS.values() for alert in check(metrics, base, config)]
+
+
+def _source(metrics: Mapping[str, Any]) -> str:
+    return str(metrics.get("source") or "?")
 
 
 def slack_payload(alerts: Sequence[Alert], spider: str, run_id: int | None) -> dict[str, Any]:

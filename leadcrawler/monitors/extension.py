@@ -1,15 +1,18 @@
-"""The Scrapy side of monitoring: when a spider closes, store the run's metrics, compare them
-with the source's baseline and deliver the alerts (all database and webhook I/O in a thread).
+"""The Scrapy side of run metrics: when a spider closes, store the run's metrics and compute
+the source's baselines (one short read of its last runs), all database I/O in a thread.
 
-The crawl's base comes from the storage extension (one base per crawl). Settings:
-``MONITOR_ENABLED`` and the ``ALERTS_*`` settings of :mod:`leadcrawler.monitors.alerts`.
+The result, a :class:`RunCheck`, is what the Spidermon suite at spider close
+(:mod:`leadcrawler.monitors.suite`, run by :mod:`leadcrawler.monitors.spidermon`) compares:
+its monitors only compare numbers, its failed action delivers the alerts and stores them
+with the run. The crawl's base comes from the storage extension (one base per crawl).
+Settings: ``MONITOR_ENABLED`` and the ``ALERTS_*`` settings of :mod:`leadcrawler.monitors.alerts`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
 
@@ -18,7 +21,7 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import SQLAlchemyError
 
 from leadcrawler.extensions import StorageExtension
-from leadcrawler.monitors.alerts import AlertConfig, AlertConfigError, deliver, evaluate
+from leadcrawler.monitors.alerts import Alert, AlertConfig, AlertConfigError, baselines
 from leadcrawler.monitors.metrics import run_metrics
 from leadcrawler.storage.runs import RunStore
 
@@ -36,10 +39,45 @@ def run_source(spider: Spider) -> str:
     return str(getattr(spider, "platform_key", None) or spider.name)
 
 
+@dataclass(slots=True)
+class RunCheck:
+    """One finished run, ready to be checked: its metrics and its source's baselines."""
+
+    spider: str
+    source: str
+    run_id: int
+    metrics: dict[str, Any]
+    baselines: dict[str, float | None]
+    config: AlertConfig
+    store: RunStore
+    counts: dict[str, Any]
+    started_at: datetime | None
+    alerts: list[Alert] = field(default_factory=list)  # filled by the Spidermon monitors
+
+    def save_alerts(self) -> None:
+        """Store the raised alerts with the run (blocking: call from a thread)."""
+        self.metrics["alerts"] = [asdict(alert) for alert in self.alerts]
+        self.store.record(
+            self.run_id,
+            spider=self.spider,
+            source=self.source,
+            reason=str(self.metrics["finish_reason"]),
+            metrics=self.metrics,
+            counts=self.counts,
+            started_at=self.started_at,
+        )
+
+
 class RunMonitor:
     def __init__(self, crawler: Crawler, config: AlertConfig) -> None:
         self.crawler = crawler
         self.config = config
+        self.check: RunCheck | None = None  # set at spider close, once the run is stored
+        self.ready = asyncio.Event()  # set when ``check`` is final (None: nothing to check)
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> RunMonitor | None:
+        return crawler.get_extension(cls)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -55,20 +93,22 @@ class RunMonitor:
         return monitor
 
     async def spider_closed(self, spider: Spider, reason: str) -> None:
-        assert self.crawler.stats is not None
-        stats = dict(self.crawler.stats.get_stats())
-        source = run_source(spider)
-        metrics = run_metrics(stats, source, reason)
         try:
-            await asyncio.to_thread(self._record_and_alert, spider.name, source, metrics, stats)
+            assert self.crawler.stats is not None
+            stats = dict(self.crawler.stats.get_stats())
+            source = run_source(spider)
+            metrics = run_metrics(stats, source, reason)
+            self.check = await asyncio.to_thread(self._record, spider.name, source, metrics, stats)
         except NotConfigured as exc:
             logger.warning("Run metrics are not stored: %s", exc)
         except SQLAlchemyError as exc:
             logger.error("Run metrics could not be stored: %s", exc.__class__.__name__)
+        finally:
+            self.ready.set()  # whatever happened: the Spidermon suite waits for this
 
-    def _record_and_alert(
+    def _record(
         self, spider: str, source: str, metrics: dict[str, Any], stats: dict[str, Any]
-    ) -> None:
+    ) -> RunCheck:
         base = StorageExtension.of(self.crawler).open()  # the crawl's base, closed by its owner
         runs = RunStore(base.engine)
         raw_id = stats.get(RUN_ID_STAT)
@@ -81,8 +121,7 @@ class RunMonitor:
         started = stats.get("start_time")
         started_at = started if isinstance(started, datetime) else None
         history = runs.history(source, run_id, self.config.baseline_runs)
-        alerts = evaluate(metrics, history, self.config) if self.config.enabled else []
-        metrics["alerts"] = [asdict(alert) for alert in alerts]
+        metrics["alerts"] = []  # the Spidermon suite's failed action stores the raised ones
         run_id = runs.record(
             run_id,
             spider=spider,
@@ -93,14 +132,18 @@ class RunMonitor:
             started_at=started_at,
         )
         logger.info(
-            "Run %s of %s: %d lead(s) extracted, %d alert(s)",
-            run_id,
-            source,
-            metrics["leads_extracted"],
-            len(alerts),
+            "Run %s of %s: %d lead(s) extracted", run_id, source, metrics["leads_extracted"]
         )
-        sent = deliver(alerts, spider, run_id, self.config)
         if self.crawler.stats is not None:
-            self.crawler.stats.set_value("leadcrawler/monitor/alerts", len(alerts))
-            if sent is not None:
-                self.crawler.stats.set_value("leadcrawler/monitor/webhook_ok", sent)
+            self.crawler.stats.set_value("leadcrawler/monitor/alerts", 0)
+        return RunCheck(
+            spider=spider,
+            source=source,
+            run_id=run_id,
+            metrics=metrics,
+            baselines=baselines(metrics, history, self.config),
+            config=self.config,
+            store=runs,
+            counts=counts,
+            started_at=started_at,
+        )

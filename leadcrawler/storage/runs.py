@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from leadcrawler.domain.items import utcnow
+from leadcrawler.storage.db import writer
 from leadcrawler.storage.models import Run
 from leadcrawler.storage.repository import as_utc
 
@@ -19,6 +20,10 @@ class RunStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        # Writes read the run first: on SQLite a deferred transaction that then writes while
+        # the persist stage records the run's end fails at once ("database is locked", the
+        # lock upgrade cannot wait); BEGIN IMMEDIATE waits its turn (the busy timeout).
+        self.writes = sessionmaker(writer(engine), expire_on_commit=False)
 
     def record(
         self,
@@ -32,7 +37,7 @@ class RunStore:
         started_at: datetime | None,
     ) -> int:
         """Store a finished run's metrics (creating the run when the persist stage was off)."""
-        with self.sessions.begin() as session:
+        with self.writes.begin() as session:
             if run_id is None or session.get(Run, run_id) is None:
                 run = Run(
                     spider=spider, arguments={}, started_at=started_at or utcnow(), counts=counts

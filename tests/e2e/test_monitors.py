@@ -86,6 +86,68 @@ def test_metrics_come_from_the_final_stats() -> None:
     assert m["finish_reason"] == "shutdown"
 
 
+def test_the_spidermon_suite_raises_delivers_and_stores_the_alerts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from leadcrawler.monitors.alerts import baselines
+    from leadcrawler.monitors.extension import RunCheck
+    from leadcrawler.monitors.spidermon import LoggedMonitorRunner
+    from leadcrawler.monitors.suite import RunAlerts
+
+    class Store:
+        def __init__(self) -> None:
+            self.recorded: list[dict[str, Any]] = []
+
+        def record(self, run_id: int, **row: Any) -> int:
+            self.recorded.append(row)
+            return run_id
+
+    history = [healthy(), healthy(leads_extracted=7), healthy(leads_extracted=11)]
+    config = AlertConfig()
+
+    def check(metrics: dict[str, Any]) -> RunCheck:
+        return RunCheck(
+            spider="kiwify", source="kiwify", run_id=7, metrics=metrics,
+            baselines=baselines(metrics, history, config), config=config, store=Store(),  # type: ignore[arg-type]
+            counts={}, started_at=None,
+        )  # fmt: skip
+
+    calm = check(healthy())
+    LoggedMonitorRunner(spider=None).run(RunAlerts(), stats={}, run=calm)
+    assert calm.alerts == [] and calm.store.recorded == []  # type: ignore[attr-defined]
+
+    broken = check(healthy(leads_extracted=0, http_error_rate=90.0))
+    with caplog.at_level("INFO"):
+        LoggedMonitorRunner(spider=None).run(RunAlerts(), stats={}, run=broken)
+    assert {a.name for a in broken.alerts} == {"zero_leads", "error_rate"}
+    stored = broken.store.recorded[-1]["metrics"]["alerts"]  # type: ignore[attr-defined]
+    assert {a["name"] for a in stored} == {"zero_leads", "error_rate"}
+    assert "ALERT zero_leads: kiwify: no lead extracted" in caplog.text
+    assert "FAIL: zero_leads/test_condition: kiwify: no lead extracted" in caplog.text
+    assert "Traceback" not in caplog.text  # a failed monitor is one line, not a traceback
+
+
+def test_a_webhook_that_never_answers_does_not_hang_the_crawl() -> None:
+    import socket
+    import time
+
+    from leadcrawler.monitors.alerts import deliver
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # accepts the connection, never answers
+    try:
+        config = AlertConfig(
+            webhook_url=f"http://127.0.0.1:{silent.getsockname()[1]}/hook", webhook_timeout=0.5
+        )
+        alerts = evaluate(healthy(finish_reason="shutdown"), [], config)
+        started = time.monotonic()
+        assert deliver(alerts, "kiwify", 1, config) is False
+        assert time.monotonic() - started < 5
+    finally:
+        silent.close()
+
+
 # --- real crawls -------------------------------------------------------------------------
 
 
@@ -168,6 +230,11 @@ def test_a_broken_source_alerts_the_webhook_and_a_healthy_one_does_not(history) 
     assert "ALERT zero_leads" in logs[2]
     assert "ALERT" not in logs[0] + logs[1]
     assert "/hooks/T000" not in logs[2]  # the webhook URL (a secret) is never logged
+    # The alerts ran as the Spidermon suite at spider close: it passed twice, then failed.
+    assert "[Spidermon] zero_leads/test_condition... OK" in logs[0]
+    assert "[Spidermon] zero_leads/test_condition... FAIL" in logs[2]
+    assert "[Spidermon] DeliverAlerts... OK" in logs[2]
+    assert not any("DeprecationWarning" in log for log in logs)  # no Spider.log from Spidermon
 
 
 def test_report_table_and_html_charts(history, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
