@@ -67,7 +67,7 @@ def test_every_documented_cron_line_runs_from_a_bare_environment(
         "SERP_SEARXNG_URL=https://busca.fixtures.com.br\n"
         f"http_proxy={proxy['http_proxy']}\nhttps_proxy={proxy['https_proxy']}\n"
         f"LEADCRAWLER_LOG_DIR={data / 'logs'}\nLEADCRAWLER_LOCK_DIR={data / 'locks'}\n"
-        f"LEADCRAWLER_JOBS_DIR={data / 'jobs'}\n",
+        f"LEADCRAWLER_JOBS_DIR={data / 'jobs'}\nLEADCRAWLER_EXPORT_DIR={data / 'exports'}\n",
         "utf-8",
     )
     env_file.chmod(0o600)
