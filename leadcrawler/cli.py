@@ -680,7 +680,7 @@ class Parser(argparse.ArgumentParser):
 def privacy_config(settings: Settings) -> PrivacyConfig | None:
     """The privacy settings, or None after a one-line error on standard error."""
     try:
-        return PrivacyConfig.from_settings(settings)
+        return PrivacyConfig.from_settings(settings, warn=False)
     except PrivacyConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
@@ -713,6 +713,17 @@ def _subject_command(
         privacy.engine.dispose()
 
 
+def warn_if_dev_pepper(args: argparse.Namespace) -> None:
+    """Say so when suppression hashes were just written with the public development pepper."""
+    config = privacy_config(project_settings(args.database_url))
+    if config is not None and config.dev_pepper:
+        print(
+            "warning: LEADCRAWLER_PRIVACY_PEPPER is not set: these suppression hashes use the "
+            "public development pepper and will not match a production list",
+            file=sys.stderr,
+        )
+
+
 def cmd_forget(args: argparse.Namespace, out: TextIO) -> int:
     spill_dir = Path(project_settings(args.database_url).get("PERSIST_SPILL_DIR") or "")
     result = _subject_command(
@@ -727,6 +738,7 @@ def cmd_forget(args: argparse.Namespace, out: TextIO) -> int:
         "They will not be collected again.",
         file=out,
     )
+    warn_if_dev_pepper(args)
     if not result.scrubbed:
         print(
             "warning: the database files could not be scrubbed yet (a transaction older than "
@@ -746,6 +758,7 @@ def cmd_suppress(args: argparse.Namespace, out: TextIO) -> int:
         f"{len(result.lead_uids)} stored lead(s) kept but left out of crawls and exports.",
         file=out,
     )
+    warn_if_dev_pepper(args)
     return 0
 
 

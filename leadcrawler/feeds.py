@@ -11,8 +11,10 @@ Settings: ``FEED_CSV_DIALECT`` (``excel-br`` default: ``;``, UTF-8 BOM, CRLF, fo
 Brazilian Portuguese; ``rfc4180`` for plain comma-separated UTF-8) and ``FEED_PHONE_FORMAT``
 (``e164``, ``national``, ``digits``). ``FEED_EXPORT_ENCODING`` still chooses the encoding.
 
-Items that are not leads (the discovery spiders' ``DiscoveredUrl``) are written with their
-own fields, dates as ISO 8601.
+A spider that yields leads (``yields_leads``: the platform and site spiders) writes leads
+only: the ``DiscoveredUrl`` items it yields for checkout links found on sites go to the
+frontier, not to the analysts' file (they are counted in the log). The discovery spiders'
+``DiscoveredUrl`` items are written with their own fields, dates as ISO 8601.
 """
 
 from __future__ import annotations
@@ -111,9 +113,12 @@ class _LeadExporterBase(BaseItemExporter):
         *,
         csv_dialect: str = "excel-br",
         phone_format: str = "e164",
+        leads_only: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(dont_fail=True, **kwargs)
+        self.leads_only = leads_only
+        self.skipped = 0
         if csv_dialect not in CSV_DIALECTS:
             raise ValueError(f"FEED_CSV_DIALECT must be one of {sorted(CSV_DIALECTS)}")
         if phone_format not in PHONE_FORMATS:
@@ -127,7 +132,23 @@ class _LeadExporterBase(BaseItemExporter):
     def from_crawler(cls, crawler: Crawler, file: IO[bytes], **kwargs: Any) -> Self:
         kwargs.setdefault("csv_dialect", crawler.settings.get("FEED_CSV_DIALECT", "excel-br"))
         kwargs.setdefault("phone_format", crawler.settings.get("FEED_PHONE_FORMAT", "e164"))
+        kwargs.setdefault("leads_only", bool(getattr(crawler.spidercls, "yields_leads", False)))
         return cls(file, **kwargs)
+
+    def wanted(self, item: Any) -> bool:
+        """False for what a lead spider's feed leaves out (counted, said at the end)."""
+        if self.leads_only and not isinstance(item, Lead):
+            self.skipped += 1
+            return False
+        return True
+
+    def report_skipped(self) -> None:
+        if self.skipped:
+            logger.info(
+                "%d item(s) that are not leads (frontier URLs, or another kind than the first "
+                "row) were not written to the feed",
+                self.skipped,
+            )
 
     def record(self, item: Any) -> dict[str, Any]:
         if isinstance(item, Lead):
@@ -148,13 +169,14 @@ class LeadCsvItemExporter(_LeadExporterBase):
         self.bom = spec.bom and self.charset.replace("_", "-").lower() in ("utf-8", "utf8")
         self.header: tuple[str, ...] | None = None
         self.kind: type | None = None
-        self.skipped = 0
 
     def start_exporting(self) -> None:
         if self.bom:
             self.stream.write("\ufeff")
 
     def export_item(self, item: Any) -> None:
+        if not self.wanted(item):
+            return
         if self.header is None:
             self.kind = type(item)
             self.header = COLUMNS if isinstance(item, Lead) else tuple(plain_record(item))
@@ -170,11 +192,7 @@ class LeadCsvItemExporter(_LeadExporterBase):
             self.writer.writerow([neutralise(cell) for cell in cells])
 
     def finish_exporting(self) -> None:
-        if self.skipped:
-            logger.warning(
-                "%d item(s) of another kind than the first were not written to the CSV feed",
-                self.skipped,
-            )
+        self.report_skipped()
         self.stream.flush()
         self.stream.detach()  # the feed storage closes the file itself
 
@@ -183,5 +201,10 @@ class LeadJsonLinesItemExporter(_LeadExporterBase):
     """JSON Lines with the export's records: arrays and objects stay JSON."""
 
     def export_item(self, item: Any) -> None:
+        if not self.wanted(item):
+            return
         line = json.dumps(self.record(item), ensure_ascii=False, default=str) + "\n"
         self.file.write(line.encode(self.charset))
+
+    def finish_exporting(self) -> None:
+        self.report_skipped()

@@ -43,9 +43,14 @@ class PrivacyConfig:
 
     @classmethod
     def from_settings(
-        cls, settings: Any, environ: Mapping[str, str] | None = None
+        cls, settings: Any, environ: Mapping[str, str] | None = None, *, warn: bool = True
     ) -> PrivacyConfig:
-        """Read and check the settings; raises :class:`PrivacyConfigError`."""
+        """Read and check the settings; raises :class:`PrivacyConfigError`.
+
+        ``warn=False``: the caller says itself that the development pepper is in use where
+        it matters (the CLI's commands that write suppression hashes), so read-only commands
+        answer with their one line and nothing else.
+        """
         env = os.environ if environ is None else environ
         legal_basis = str(settings.get("PRIVACY_LEGAL_BASIS") or "").strip()
         purpose = str(settings.get("PRIVACY_PURPOSE") or "").strip()
@@ -76,7 +81,8 @@ class PrivacyConfig:
                     "suppression pepper (a long random secret, the same on every machine)"
                 )
             pepper, dev = DEV_PEPPER, True
-            _warn_dev_pepper()
+            if warn:
+                _warn_dev_pepper()
         elif len(pepper) < MIN_PEPPER_LENGTH:
             raise PrivacyConfigError(
                 f"{PEPPER_ENV} must be at least {MIN_PEPPER_LENGTH} characters"

@@ -79,6 +79,9 @@ def site_name(response: TextResponse) -> str | None:
 
 class SiteVisitMixin:
     crawler: Crawler
+    # Spiders that yield leads (platform and site spiders): their feeds (`-O leads.csv`) hold
+    # leads only; the checkout links they find are frontier evidence, not rows for analysts.
+    yields_leads: bool = True
 
     def site_to_visit(self, lead: Lead) -> str | None:
         if lead.website:

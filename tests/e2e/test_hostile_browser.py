@@ -16,6 +16,7 @@ import pytest
 from fixtureweb import FixtureWeb
 from tests.conftest import FIXTURES, service_missing
 from tests.e2e.test_e2e_kiwify import leads
+from tests.e2e.test_faults import stat
 
 PRIVATE_HOSTS = {"169.254.169.254", "10.0.0.1", "192.168.0.1"}
 PAGES = ["Rd1Meta", "Rd2Fetc", "Rd3Fram", "Rd4Refr", "Rd5Away"]
@@ -44,6 +45,12 @@ def test_the_browser_reaches_no_private_address_and_stores_nothing_from_one(
     assert "'leadcrawler/render/aborted/private'" in result.log
     # A public page the script navigated to is not the checkout's producer either.
     assert ("GET", "www.vitrine-alheia.com.br", "/") in fixture_web.requests
-    assert "'kiwify/extract/render/left_host': 3" in result.log
+    # The three pages whose script navigates away are never read: normally Chromium lands on
+    # the new page and it is refused as having left the host; on a loaded machine Chromium may
+    # instead fail the navigation the guard aborted, and the render is a page error. Either
+    # way nothing of them is read (and no lead is stored: below).
+    left = stat(result.log, "kiwify/extract/render/left_host")
+    failed = stat(result.log, "kiwify/page/error/Error")
+    assert left >= 2 and left + failed == 3, result.log[-3000:]
     assert leads(sqlite_url) == []
     assert "segredo" not in result.log and "Servidor Interno" not in result.log
