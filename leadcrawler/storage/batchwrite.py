@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, bindparam, delete, insert, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from leadcrawler.domain.emails import email_key
@@ -173,7 +174,10 @@ class BatchWriter:
     # --- 1 and 2: lock and read -------------------------------------------------------
 
     def lock_keys(self, keys: Iterable[str]) -> None:
-        unique = sorted(set(keys))
+        # A key and every stored key it may link to (a checkout and a site's link to it):
+        # two writers that could resolve to the same row, or write the same offer, meet
+        # on one lock.
+        unique = sorted({form for key in keys for form, _weak in lookups(key)})
         if not self.postgres or not unique:
             return
         # One statement, one global order (by the lock's own hash): no deadlock between
@@ -729,10 +733,16 @@ class BatchWriter:
         dbapi = self.session.connection().connection.dbapi_connection
         assert dbapi is not None
         cursor: Any = dbapi.cursor()
+        statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)"
         try:
-            cursor.copy_expert(
-                f"COPY {table.name} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)", lines
-            )
+            cursor.copy_expert(statement, lines)
+        except dbapi_module().Error as exc:
+            # Raw DBAPI errors bypass SQLAlchemy's wrapping: wrap them like SQLAlchemy would,
+            # so persist's retry and spill (which catch SQLAlchemyError) see them too and no
+            # lead of the batch is lost.
+            raise DBAPIError.instance(
+                statement, None, exc, dbapi_module().Error, dialect=self.store.engine.dialect
+            ) from exc
         finally:
             cursor.close()
 
@@ -857,3 +867,10 @@ def _not_suppressed(session: Session, leads: Sequence[Lead], pepper: bytes) -> l
             session.scalars(select(Suppression.key_hash).where(Suppression.key_hash.in_(part)))
         )
     return [lead for lead, own in zip(leads, wanted, strict=True) if not listed & set(own)]
+
+
+def dbapi_module() -> Any:
+    """The PostgreSQL driver module (COPY is only used there)."""
+    import psycopg2
+
+    return psycopg2
