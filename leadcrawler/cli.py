@@ -493,26 +493,27 @@ def tiers(value: str) -> list[str]:
     return chosen
 
 
-def count(value: str) -> int:
-    """A whole number from 0 to 10,000,000."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number: {value!r}") from None
-    if not 0 <= number <= 10_000_000:
-        raise argparse.ArgumentTypeError(f"expected 0 to 10000000, not {number}")
-    return number
+def whole_number(low: int, high: int | None, out_of_range: str) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (None: no upper bound).
+
+    ``out_of_range`` is the message for a number outside, with ``{number}`` and ``{value}``.
+    """
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number: {value!r}") from None
+        if number < low or (high is not None and number > high):
+            raise argparse.ArgumentTypeError(out_of_range.format(number=number, value=value))
+        return number
+
+    return parse
 
 
-def score_value(value: str) -> int:
-    """A score from 0 to 100."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number: {value!r}") from None
-    if not 0 <= number <= 100:
-        raise argparse.ArgumentTypeError(f"scores are 0 to 100, not {number}")
-    return number
+count = whole_number(0, 10_000_000, "expected 0 to 10000000, not {number}")
+score_value = whole_number(0, 100, "scores are 0 to 100, not {number}")
+positive = whole_number(1, None, "expected a whole number >= 1: {value!r}")
 
 
 def existing_store(database_url: str) -> LeadStore:
@@ -658,16 +659,6 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
         return 0
     out.write(render_table(runs))
     return 0
-
-
-def positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1: {value!r}")
-    return number
 
 
 class Parser(argparse.ArgumentParser):
