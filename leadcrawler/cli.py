@@ -45,6 +45,8 @@ from leadcrawler.domain.scoring import Rules, RulesError
 from leadcrawler.enricher import Chain, ConfigError, MemoryStats
 from leadcrawler.enricher.dns import DnsConfig, MxResult
 from leadcrawler.enricher.enrich import mx_facts
+from leadcrawler.enricher.qualify import rules_file as qualify_rules_file
+from leadcrawler.enricher.qualify import rules_for_crawl
 from leadcrawler.logformatter import install_log_masking
 from leadcrawler.privacy.config import PrivacyConfig, PrivacyConfigError
 from leadcrawler.storage import readmodel
@@ -573,8 +575,8 @@ def cmd_replay(args: argparse.Namespace, out: TextIO) -> int:
         return 1
     rules = None
     try:
-        rules = Rules.for_crawl(settings)
-    except RulesError as exc:
+        rules = rules_for_crawl(settings)
+    except ConfigError as exc:
         print(f"warning: replayed leads are not re-scored: {exc}", file=sys.stderr)
     claimed = replayer.claim()
     try:
@@ -614,7 +616,7 @@ def cmd_replay(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_rescore(args: argparse.Namespace, out: TextIO) -> int:
     settings = project_settings(args.database_url)
-    rules_file = args.rules or settings["QUALIFY_RULES_FILE"]
+    rules_file = args.rules or qualify_rules_file(settings)
     try:
         rules = Rules.from_file(rules_file)
     except RulesError as exc:

@@ -291,11 +291,12 @@ class ReplayExtension:
         settings = crawler.settings
         if not settings.getbool("REPLAY_ENABLED") or not settings.getbool("PERSIST_ENABLED"):
             raise NotConfigured("REPLAY_ENABLED or PERSIST_ENABLED is off")
-        from leadcrawler.domain.scoring import Rules, RulesError
+        from leadcrawler.enricher.config import ConfigError
+        from leadcrawler.enricher.qualify import rules_for_crawl
 
         rules = None
-        with contextlib.suppress(RulesError):  # the persist stage already says so
-            rules = Rules.for_crawl(settings)
+        with contextlib.suppress(ConfigError):  # the persist stage already says so
+            rules = rules_for_crawl(settings)  # the qualify step reads QUALIFY_*
         extension = cls(crawler, ReplayConfig.from_settings(settings), rules)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)

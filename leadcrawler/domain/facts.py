@@ -1,23 +1,29 @@
-"""Summaries of a lead for scoring, from a pipeline item or from rows of the base.
+"""What scoring reads about a lead, in one shape, and the one function that scores a lead.
 
-Both paths read the same contact ``details`` flags that the enrich stage writes
-(``free_provider``, ``role_address``, ``disposable``, ``whatsapp_capable``, ``mx_status``
-and ``a_fallback``), so one rule book scores both. An e-mail whose domain cannot receive
-mail (null MX, NXDOMAIN, no MX and no address) earns nothing; a DNS timeout is not
-held against it.
+The shape is :class:`LeadView`: a lead as the base holds it — its contacts (kind, normalised
+value, status and the ``details`` flags the enrich stage writes: ``free_provider``,
+``role_address``, ``disposable``, ``whatsapp_capable``, ``mx_status``, ``a_fallback``), its
+offers (platform, price), own domain, CNPJ and last sighting. The qualify step views one
+sighting this way (:func:`leadcrawler.enricher.qualify.sighting_view`), the set-based writer
+and the re-score paths view the merged stored lead; every one of them scores with
+:func:`score_lead`, so a lead's score never depends on who computed it.
+
+An e-mail whose domain cannot receive mail (null MX, NXDOMAIN, no MX and no address) earns
+nothing; a DNS timeout is not held against it. Social networks are named by
+:func:`leadcrawler.domain.social.network_name` (``twitter.com`` and ``x.com`` are one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
-from leadcrawler.domain.items import ContactKind, ContactStatus, Lead
-from leadcrawler.domain.scoring import LeadFacts
+from leadcrawler.domain.items import ContactKind, ContactStatus
+from leadcrawler.domain.scoring import LeadFacts, Rules, Score, score
+from leadcrawler.domain.social import network_name
 
 UNDELIVERABLE_MX = frozenset({"null-mx", "nxdomain"})
 
@@ -32,7 +38,7 @@ def undeliverable(details: dict[str, Any]) -> bool:
 @dataclass(frozen=True, slots=True)
 class ContactView:
     kind: str
-    value: str
+    value: str  # normalised (E.164, lower-cased e-mail, canonical URL)
     status: str
     details: dict[str, Any]
 
@@ -43,21 +49,20 @@ class OfferView:
     price_brl: Decimal | None
 
 
-def social_network(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    return host.removeprefix("www.").removeprefix("m.")
+@dataclass(frozen=True, slots=True)
+class LeadView:
+    """A lead as scoring reads it: one sighting, or everything the base knows about one."""
+
+    contacts: Sequence[ContactView]
+    offers: Sequence[OfferView]
+    domain: str | None
+    cnpj: str | None
+    last_seen: datetime | None
 
 
-def build_facts(
-    contacts: Iterable[ContactView],
-    offers: Iterable[OfferView],
-    *,
-    domain: str | None,
-    cnpj: str | None,
-    last_seen: datetime | None,
-) -> LeadFacts:
-    facts = LeadFacts(own_domain=bool(domain), cnpj=bool(cnpj), last_seen=last_seen)
-    for contact in contacts:
+def build_facts(lead: LeadView) -> LeadFacts:
+    facts = LeadFacts(own_domain=bool(lead.domain), cnpj=bool(lead.cnpj), last_seen=lead.last_seen)
+    for contact in lead.contacts:
         if contact.status != ContactStatus.VALID:
             continue
         if contact.kind == ContactKind.EMAIL:
@@ -80,8 +85,10 @@ def build_facts(
         elif contact.kind == ContactKind.WHATSAPP:
             facts.whatsapp = True
         elif contact.kind == ContactKind.SOCIAL:
-            facts.social_networks.add(social_network(contact.value))
-    for offer in offers:
+            network = network_name(contact.value)
+            if network:
+                facts.social_networks.add(network)
+    for offer in lead.offers:
         facts.offers += 1
         facts.platforms.add(offer.platform)
         if offer.price_brl is not None and (
@@ -91,11 +98,9 @@ def build_facts(
     return facts
 
 
-def facts_from_item(lead: Lead) -> LeadFacts:
-    contacts = [
-        ContactView(c.kind, c.normalized or c.value, c.status, c.details) for c in lead.contacts
-    ]
-    offers = [OfferView(o.platform, o.price_brl) for o in lead.offers]
-    return build_facts(
-        contacts, offers, domain=lead.domain, cnpj=lead.cnpj, last_seen=lead.sighting.seen_at
-    )
+def score_lead(lead: LeadView, rules: Rules, now: datetime | None = None) -> Score:
+    """The score, tier and points per criterion of ``lead`` under ``rules``.
+
+    ``now`` (default: the current time) is when recency is judged.
+    """
+    return score(build_facts(lead), rules, now)

@@ -29,25 +29,30 @@ from rapidfuzz import fuzz
 
 from leadcrawler.domain.emails import email_key, is_free_provider
 from leadcrawler.domain.items import ContactKind, ContactStatus, Lead
-from leadcrawler.domain.social import CANONICAL_HOSTS
+from leadcrawler.domain.social import CANONICAL_HOSTS, NETWORK_HOSTS
 
 CHECKOUT_PREFIX = "checkout:"
 LINKED_PREFIX = "linked:"
 WEAK_PREFIXES = ("domain:", LINKED_PREFIX)
 DEFAULT_NAME_SIMILARITY = 85  # 0-100, rapidfuzz token-set ratio that counts as "same name"
 
-# network host -> how many leading path segments make the handle
+# network (named by :mod:`leadcrawler.domain.social`) -> how many leading path segments make
+# the handle
 SOCIAL_HANDLE_SEGMENTS = {
-    "instagram.com": 1,
-    "tiktok.com": 1,
-    "youtube.com": 2,  # /@handle, /channel/<id>, /c/<name>
-    "x.com": 1,
-    "twitter.com": 1,
-    "t.me": 1,
-    "linktr.ee": 1,
-    "facebook.com": 1,
-    "linkedin.com": 2,  # /in/<handle>, /company/<handle>
+    "instagram": 1,
+    "tiktok": 1,
+    "youtube": 2,  # /@handle, /channel/<id>, /c/<name>
+    "x": 1,
+    "telegram": 1,
+    "linktree": 1,
+    "facebook": 1,
+    "linkedin": 2,  # /in/<handle>, /company/<handle>
 }
+# Hosts of a network whose links have never made an identity key. Keying them (and the
+# hosts behind prefixes other than www. and m., which social.network_host also reads) would
+# give stored leads keys they do not have, and suppression hashes that were never computed:
+# that takes a re-key of the base (``leadcrawler dedupe --rebuild``), not a code change.
+UNKEYED_NETWORK_HOSTS = frozenset({"instagr.am", "fb.com", "fb.me", "telegram.me"})
 NOT_HANDLES = frozenset(
     {
         "p", "reel", "reels", "explore", "stories", "share", "sharer.php", "watch",
@@ -77,13 +82,14 @@ def social_key(url: str) -> str | None:
     """``https://www.instagram.com/Ana.Doces/`` -> ``social:instagram.com/ana.doces``."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
-    segments = SOCIAL_HANDLE_SEGMENTS.get(host)
-    if segments is None:
+    network = NETWORK_HOSTS.get(host) if host not in UNKEYED_NETWORK_HOSTS else None
+    if network is None:
         return None
+    segments = SOCIAL_HANDLE_SEGMENTS[network]
     path = [s for s in parts.path.split("/") if s]
     if not path or path[0].lower() in NOT_HANDLES:
         return None
-    if host == "youtube.com" and path[0].startswith("@"):
+    if network == "youtube" and path[0].startswith("@"):
         segments = 1
     if len(path) < segments:
         return None

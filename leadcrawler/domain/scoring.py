@@ -1,9 +1,10 @@
 """Lead qualification: a 0-100 score, a tier and the points per criterion.
 
 The rules come from an operator-editable TOML file (``QUALIFY_RULES_FILE``, by default
-``settings/qualification.toml``). The same :func:`score` serves the qualify stage (one
-sighting) and the historical base (a merged lead, ``leadcrawler rescore``), so a lead's
-score never depends on which of the two computed it.
+``settings/qualification.toml``, read by the qualify step). :func:`score` applies them to the
+facts of a lead; leads are scored through :func:`leadcrawler.domain.facts.score_lead`, by the
+qualify step (one sighting) and the historical base (a merged lead, ``leadcrawler
+rescore``), so a lead's score never depends on which of them computed it.
 """
 
 from __future__ import annotations
@@ -67,16 +68,6 @@ class Rules:
         except tomllib.TOMLDecodeError as exc:
             raise RulesError(f"qualification rules file {path} is not valid TOML: {exc}") from exc
         return cls.from_dict(raw, source=str(path))
-
-    @classmethod
-    def for_crawl(cls, settings: Any) -> Rules | None:
-        """The rules a crawl scores with: None when ``QUALIFY_ENABLED`` is off.
-
-        Raises :class:`RulesError` when ``QUALIFY_RULES_FILE`` is missing or wrong.
-        """
-        if not settings.getbool("QUALIFY_ENABLED"):
-            return None
-        return cls.from_file(settings["QUALIFY_RULES_FILE"])
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], source: str = "<rules>") -> Rules:

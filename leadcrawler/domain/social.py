@@ -135,6 +135,23 @@ def network_host(host: str) -> str:
     return host
 
 
+def network_name(url: str) -> str | None:
+    """The name of the network ``url`` is on (``instagram``, ``x``, ``telegram``...).
+
+    Aliases and mobile hosts name their network (``twitter.com`` and ``m.facebook.com``
+    too); a host no network here knows is named by itself, without ``www.`` (a Pinterest
+    or Threads link still counts as a presence somewhere); None for a value without a host.
+    """
+    try:
+        host = urlsplit(strip_invisible(url).strip()).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    host = network_host(host)
+    return NETWORK_HOSTS.get(host) or host.removeprefix("www.")
+
+
 def _profile_path(network: str, segments: list[str], query: dict[str, list[str]]) -> str | None:
     """The profile's path (its handle), or None when the link is not a profile."""
     first = segments[0] if segments else ""

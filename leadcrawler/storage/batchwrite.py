@@ -37,10 +37,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from leadcrawler.domain.emails import email_key
-from leadcrawler.domain.facts import ContactView, OfferView, build_facts
+from leadcrawler.domain.facts import ContactView, LeadView, OfferView, score_lead
 from leadcrawler.domain.identity import lookups, names_agree
 from leadcrawler.domain.items import ContactKind, Lead, utcnow
-from leadcrawler.domain.scoring import Rules, score
+from leadcrawler.domain.scoring import Rules
 from leadcrawler.privacy.keys import hashes, lead_suppression_keys
 from leadcrawler.storage.models import (
     ContactRow,
@@ -566,14 +566,14 @@ class BatchWriter:
                 offered.setdefault(o.eid, []).append(OfferView(o.platform, o.price_brl))
         for eid in touched:
             entity = self.entities[eid]
-            facts = build_facts(
+            view = LeadView(
                 views.get(eid, []),
                 offered.get(eid, []),
                 domain=entity.domain,
                 cnpj=entity.cnpj,
                 last_seen=entity.last_seen,
             )
-            scored = score(facts, rules)
+            scored = score_lead(view, rules)
             entity.score, entity.tier = scored.score, scored.tier
             entity.score_reasons = dict(scored.reasons)
             entity.changed = True

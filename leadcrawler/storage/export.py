@@ -32,6 +32,7 @@ from typing import IO, Any
 import phonenumbers
 
 from leadcrawler.domain.identity import social_key
+from leadcrawler.domain.social import network_name
 from leadcrawler.storage.readmodel import (
     StoredLead,
     ranked_emails,
@@ -96,9 +97,9 @@ def presence(lead: StoredLead) -> dict[str, Any]:
     contacts = lead["contacts"]
     networks = sorted(
         {
-            key.split(":", 1)[1].split("/", 1)[0].removesuffix(".com").removesuffix(".ee")
+            network
             for c in valid(contacts, "social")
-            if (key := social_key(c["value"]))
+            if social_key(c["value"]) and (network := network_name(c["value"]))
         }
     )
     domain = lead["domain"]
@@ -138,7 +139,7 @@ def lead_record(lead: StoredLead, phone_format: str = "e164") -> dict[str, Any]:
     phones = ranked_phones(lead)
     whatsapp = whatsapp_numbers(lead)
     socials = valid(lead["contacts"], "social")
-    instagram = [c["value"] for c in socials if "instagram.com" in c["value"]]
+    instagram = [c["value"] for c in socials if network_name(c["value"]) == "instagram"]
     best_email = emails[0] if emails else None
     email_status = ""
     if best_email is not None:

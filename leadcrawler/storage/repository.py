@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from leadcrawler.domain.facts import ContactView, OfferView, build_facts
+from leadcrawler.domain.facts import ContactView, LeadView, OfferView, score_lead
 from leadcrawler.domain.identity import (
     CHECKOUT_PREFIX,
     DEFAULT_NAME_SIMILARITY,
@@ -38,7 +38,7 @@ from leadcrawler.domain.identity import (
     names_agree,
 )
 from leadcrawler.domain.items import ContactKind, Lead, utcnow
-from leadcrawler.domain.scoring import Rules, score
+from leadcrawler.domain.scoring import Rules
 from leadcrawler.privacy.gate import require_legal_basis
 from leadcrawler.storage.db import writer
 from leadcrawler.storage.models import (
@@ -381,10 +381,10 @@ class LeadStore:
             OfferView(o.platform, o.price_brl)
             for o in session.scalars(select(OfferRow).where(OfferRow.lead_id == lead_id))
         ]
-        facts = build_facts(
+        view = LeadView(
             contacts, offers, domain=row.domain, cnpj=row.cnpj, last_seen=as_utc(row.last_seen)
         )
-        result = score(facts, rules)
+        result = score_lead(view, rules)
         row.score, row.tier, row.score_reasons = result.score, result.tier, result.reasons
 
     def rescore_all(self, rules: Rules, batch_size: int = 500) -> int:

@@ -11,9 +11,10 @@ import pytest
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
 
-from leadcrawler.domain.facts import facts_from_item
+from leadcrawler.domain.facts import build_facts
 from leadcrawler.domain.items import ContactKind, ContactPoint, ContactStatus, Lead, Sighting
 from leadcrawler.enricher.enrich import offline_facts
+from leadcrawler.enricher.qualify import sighting_view
 from leadcrawler.pipelines.enrich import EnrichPipeline
 from leadcrawler.pipelines.normalize import NormalizePipeline
 from leadcrawler.pipelines.validate import ValidatePipeline
@@ -142,7 +143,7 @@ def test_scoring_reads_the_flags() -> None:
             raw_contact(ContactKind.PHONE, "(11) 91234-5678"),
         )
     )
-    facts = facts_from_item(item)
+    facts = build_facts(sighting_view(item))
     assert (facts.free_emails, facts.business_emails, facts.role_emails) == (1, 1, 1)
     assert facts.whatsapp
 
@@ -256,7 +257,7 @@ def test_mx_status_lands_on_each_email(mx_server: DnsServer) -> None:
     assert item.contacts[0].details["mx_hosts"] == ["mx1.anacursos.com.br"]
     assert item.enrichment["mx"] == "ok"
     assert mx_server.logged("anacursos.com.br") == 1  # one query per domain
-    facts = facts_from_item(item)
+    facts = build_facts(sighting_view(item))
     assert (facts.business_emails, facts.undeliverable_emails) == (3, 2)
     run.stages[-1].close_spider()  # type: ignore[union-attr]
     assert run.stat("success_rate") == 100.0
@@ -278,6 +279,6 @@ def test_a_dns_timeout_keeps_the_lead_and_asks_for_a_retry() -> None:
     assert email.status == ContactStatus.VALID  # a timeout says nothing against the address
     assert email.details["mx_status"] == "dns-timeout"
     assert item.enrichment["mx"] == "retry: dns-timeout"
-    assert facts_from_item(item).business_emails == 1
+    assert build_facts(sighting_view(item)).business_emails == 1
     run.stages[-1].close_spider()  # type: ignore[union-attr]
     assert run.stat("success_rate") == 0.0

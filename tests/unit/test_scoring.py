@@ -103,33 +103,61 @@ def test_free_and_disposable_only_contacts_are_penalised(rules: Rules) -> None:
 
 
 def test_undeliverable_and_disposable_emails_earn_nothing() -> None:
-    from leadcrawler.domain.facts import ContactView, build_facts
+    from leadcrawler.domain.facts import ContactView, LeadView, build_facts
 
     def email(**details: object) -> ContactView:
         return ContactView("email", "a@b.com.br", "valid", dict(details))
 
     facts = build_facts(
-        [
-            email(mx_status="null-mx"),
-            email(mx_status="nxdomain"),
-            email(mx_status="no-mx", a_fallback=False),
-            email(disposable=True),
-        ],
-        [],
-        domain=None,
-        cnpj=None,
-        last_seen=None,
+        LeadView(
+            [
+                email(mx_status="null-mx"),
+                email(mx_status="nxdomain"),
+                email(mx_status="no-mx", a_fallback=False),
+                email(disposable=True),
+            ],
+            [],
+            domain=None,
+            cnpj=None,
+            last_seen=None,
+        )
     )
     assert (facts.business_emails, facts.undeliverable_emails, facts.disposable_emails) == (0, 3, 1)
     ok = build_facts(
-        [
-            email(mx_status="valid-mx"),
-            email(mx_status="no-mx", a_fallback=True),
-            email(mx_status="dns-timeout"),
-        ],
-        [],
-        domain=None,
-        cnpj=None,
-        last_seen=None,
+        LeadView(
+            [
+                email(mx_status="valid-mx"),
+                email(mx_status="no-mx", a_fallback=True),
+                email(mx_status="dns-timeout"),
+            ],
+            [],
+            domain=None,
+            cnpj=None,
+            last_seen=None,
+        )
     )
     assert ok.business_emails == 3  # a DNS timeout is retried later, not held against it
+
+
+def test_a_network_counts_once_whatever_host_its_links_use() -> None:
+    from leadcrawler.domain.facts import ContactView, LeadView, build_facts
+
+    def social(url: str) -> ContactView:
+        return ContactView("social", url, "valid", {})
+
+    facts = build_facts(
+        LeadView(
+            [
+                social("https://twitter.com/anadoces"),
+                social("https://x.com/anadoces"),
+                social("https://m.facebook.com/anadoces"),
+                social("https://www.instagram.com/anadoces/"),
+                social("https://www.pinterest.com/anadoces/"),
+            ],
+            [],
+            domain=None,
+            cnpj=None,
+            last_seen=None,
+        )
+    )
+    assert facts.social_networks == {"x", "facebook", "instagram", "pinterest.com"}
