@@ -51,7 +51,7 @@ from leadcrawler.storage.models import (
     Suppression,
     ValueHistory,
 )
-from leadcrawler.storage.repository import as_utc
+from leadcrawler.storage.readmodel import as_utc, lead_provenance
 
 logger = logging.getLogger(__name__)
 
@@ -496,80 +496,71 @@ class PrivacyStore:
         return result
 
     def _lead_report(self, session: Session, lead_id: int) -> dict[str, Any]:
-        row = session.get_one(LeadRow, lead_id)
-        contacts = session.scalars(
-            select(ContactRow).where(ContactRow.lead_id == lead_id).order_by(ContactRow.id)
-        )
-        offers = session.scalars(
-            select(OfferRow).where(OfferRow.lead_id == lead_id).order_by(OfferRow.id)
-        )
-        sightings = session.scalars(
-            select(SightingRow).where(SightingRow.lead_id == lead_id).order_by(SightingRow.id)
-        )
-        history = session.scalars(
-            select(ValueHistory).where(ValueHistory.lead_id == lead_id).order_by(ValueHistory.id)
-        )
+        lead = lead_provenance(session, session.get_one(LeadRow, lead_id))
         return {
-            "lead_id": row.uid,
-            "legal_basis": row.legal_basis,
-            "purpose": row.purpose,
-            "lia_reference": row.lia_reference,
-            "display_name": row.display_name,
-            "legal_name": row.legal_name,
-            "cnpj": row.cnpj,
-            "website": row.website,
-            "domain": row.domain,
-            "score": row.score,
-            "tier": row.tier,
-            "score_reasons": row.score_reasons,
-            "first_seen": _iso(row.first_seen),
-            "last_seen": _iso(row.last_seen),
-            "times_seen": row.times_seen,
-            "retention_until": _iso(
-                as_utc(row.last_seen) + timedelta(days=self.config.retention_days)
-            ),
+            "lead_id": lead["lead_id"],
+            "legal_basis": lead["legal_basis"],
+            "purpose": lead["purpose"],
+            "lia_reference": lead["lia_reference"],
+            "display_name": lead["display_name"],
+            "legal_name": lead["legal_name"],
+            "cnpj": lead["cnpj"],
+            "website": lead["website"],
+            "domain": lead["domain"],
+            "score": lead["score"],
+            "tier": lead["tier"],
+            "score_reasons": lead["score_reasons"],
+            "first_seen": _iso(lead["first_seen"]),
+            "last_seen": _iso(lead["last_seen"]),
+            "times_seen": lead["times_seen"],
+            "retention_until": _iso(lead["last_seen"] + timedelta(days=self.config.retention_days)),
             "contacts": [
                 {
-                    "kind": c.kind,
-                    "value": c.value,
-                    "as_found": c.raw,
-                    "status": c.status,
-                    "source_url": c.source_url,
-                    "method": c.method,
-                    "first_seen": _iso(c.first_seen),
-                    "last_seen": _iso(c.last_seen),
-                    "times_seen": c.times_seen,
-                    "details": c.details,
+                    "kind": c["kind"],
+                    "value": c["value"],
+                    "as_found": c["raw"],
+                    "status": c["status"],
+                    "source_url": c["source_url"],
+                    "method": c["method"],
+                    "first_seen": _iso(c["first_seen"]),
+                    "last_seen": _iso(c["last_seen"]),
+                    "times_seen": c["times_seen"],
+                    "details": c["details"],
                 }
-                for c in contacts
+                for c in lead["contacts"]
             ],
             "offers": [
                 {
-                    "platform": o.platform,
-                    "checkout_url": o.checkout_url,
-                    "product_name": o.product_name,
-                    "price_brl": str(o.price_brl) if o.price_brl is not None else None,
-                    "seller_id": o.seller_id,
-                    "first_seen": _iso(o.first_seen),
-                    "last_seen": _iso(o.last_seen),
+                    "platform": o["platform"],
+                    "checkout_url": o["checkout_url"],
+                    "product_name": o["product_name"],
+                    "price_brl": str(o["price_brl"]) if o["price_brl"] is not None else None,
+                    "seller_id": o["seller_id"],
+                    "first_seen": _iso(o["first_seen"]),
+                    "last_seen": _iso(o["last_seen"]),
                 }
-                for o in offers
+                for o in lead["offers"]
             ],
             "sightings": [
-                {"source": s.source, "spider": s.spider, "url": s.url, "seen_at": _iso(s.seen_at)}
-                for s in sightings
+                {
+                    "source": s["source"],
+                    "spider": s["spider"],
+                    "url": s["url"],
+                    "seen_at": _iso(s["seen_at"]),
+                }
+                for s in lead["sightings"]
             ],
             "value_history": [
                 {
-                    "field": h.field,
-                    "ref": h.ref,
-                    "value": h.value,
-                    "first_seen": _iso(h.first_seen),
-                    "last_seen": _iso(h.last_seen),
+                    "field": h["field"],
+                    "ref": h["ref"],
+                    "value": h["value"],
+                    "first_seen": _iso(h["first_seen"]),
+                    "last_seen": _iso(h["last_seen"]),
                 }
-                for h in history
+                for h in lead["history"]
             ],
-            "enrichment": row.enrichment,
+            "enrichment": lead["enrichment"],
         }
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, delete, func, or_, select, text, update
@@ -50,18 +50,13 @@ from leadcrawler.storage.models import (
     SightingRow,
     ValueHistory,
 )
-from leadcrawler.storage.readmodel import StoredLead
+from leadcrawler.storage.readmodel import StoredLead, as_utc, lead_provenance
 
 LEAD_FIELDS = ("display_name", "legal_name", "cnpj", "website", "domain")
 HISTORY_FIELDS = ("display_name", "legal_name", "cnpj", "website")
 REBUILD_ADVISORY_LOCK = 0x1EAD_DEDE  # held by `dedupe --rebuild` on PostgreSQL
 
 logger = logging.getLogger(__name__)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything the base stores is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -487,84 +482,40 @@ class LeadStore:
             )
             if row is None:
                 return None
-            contacts = session.scalars(
-                select(ContactRow).where(ContactRow.lead_id == row.id).order_by(ContactRow.id)
-            )
-            history = session.scalars(
-                select(ValueHistory).where(ValueHistory.lead_id == row.id).order_by(ValueHistory.id)
-            )
-            offers = session.scalars(
-                select(OfferRow).where(OfferRow.lead_id == row.id).order_by(OfferRow.id)
-            )
-            sightings = session.scalars(
-                select(SightingRow)
-                .where(SightingRow.lead_id == row.id)
-                .order_by(SightingRow.seen_at)
-                .limit(1000)
-            )
-            return {
-                "lead_id": row.uid,
-                "name": row.display_name or row.legal_name,
-                "legal_name": row.legal_name,
-                "cnpj": row.cnpj,
-                "website": row.website,
-                "domain": row.domain,
-                "score": row.score,
-                "tier": row.tier,
-                "score_reasons": row.score_reasons,
-                "first_seen": as_utc(row.first_seen),
-                "last_seen": as_utc(row.last_seen),
-                "times_seen": row.times_seen,
-                "enrichment": row.enrichment,
-                "contacts": [
-                    {
-                        "kind": c.kind,
-                        "value": c.value,
-                        "status": c.status,
-                        "certainty": c.certainty,
-                        "details": c.details,
-                        "source_url": c.source_url,
-                        "method": c.method,
-                        "first_seen": as_utc(c.first_seen),
-                        "last_seen": as_utc(c.last_seen),
-                        "times_seen": c.times_seen,
-                    }
-                    for c in contacts
-                ],
-                "offers": [
-                    {
-                        "platform": o.platform,
-                        "checkout_url": o.checkout_url,
-                        "product_name": o.product_name,
-                        "price_brl": o.price_brl,
-                        "seller_id": o.seller_id,
-                        "first_seen": as_utc(o.first_seen),
-                        "last_seen": as_utc(o.last_seen),
-                    }
-                    for o in offers
-                ],
-                "history": [
-                    {
-                        "field": h.field,
-                        "ref": h.ref,
-                        "value": h.value,
-                        "first_seen": as_utc(h.first_seen),
-                        "last_seen": as_utc(h.last_seen),
-                        "times_seen": h.times_seen,
-                    }
-                    for h in history
-                ],
-                "sightings": [
-                    {
-                        "source": s.source,
-                        "spider": s.spider,
-                        "url": s.url,
-                        "run_id": s.run_id,
-                        "seen_at": as_utc(s.seen_at),
-                    }
-                    for s in sightings
-                ],
-            }
+            lead = lead_provenance(session, row, first_sightings=1000)
+        return {
+            "lead_id": lead["lead_id"],
+            "name": lead["display_name"] or lead["legal_name"],
+            "legal_name": lead["legal_name"],
+            "cnpj": lead["cnpj"],
+            "website": lead["website"],
+            "domain": lead["domain"],
+            "score": lead["score"],
+            "tier": lead["tier"],
+            "score_reasons": lead["score_reasons"],
+            "first_seen": lead["first_seen"],
+            "last_seen": lead["last_seen"],
+            "times_seen": lead["times_seen"],
+            "enrichment": lead["enrichment"],
+            "contacts": [
+                {
+                    "kind": c["kind"],
+                    "value": c["value"],
+                    "status": c["status"],
+                    "certainty": c["certainty"],
+                    "details": c["details"],
+                    "source_url": c["source_url"],
+                    "method": c["method"],
+                    "first_seen": c["first_seen"],
+                    "last_seen": c["last_seen"],
+                    "times_seen": c["times_seen"],
+                }
+                for c in lead["contacts"]
+            ],
+            "offers": lead["offers"],
+            "history": lead["history"],
+            "sightings": lead["sightings"],
+        }
 
     def count_leads(self, where: LeadFilter | None = None) -> int:
         """Leads that may be shown (a suppressed person's lead is not counted)."""

@@ -410,3 +410,59 @@ def test_the_enricher_service_applies_the_gate_for_imports_and_the_api(
     with store.sessions() as session:
         row = session.scalars(select(LeadRow)).one()
     assert row.display_name == "Bruno Cursos" and row.legal_basis == "legitimate_interest"
+
+
+def test_the_access_report_and_the_api_detail_keep_their_shapes(
+    store: LeadStore, config: PrivacyConfig
+) -> None:
+    """Both render one read of the lead with its provenance (storage/readmodel.py): the
+    report a person gets is text (ISO times, prices as strings, the value as found), the
+    API's detail is typed (datetimes, decimals, certainty, the run of each sighting)."""
+    store.save([ana(), ana(T0 + timedelta(days=3))], None, Rules.from_file(QUALIFY_RULES_FILE))
+    [report] = PrivacyStore(store.engine, config).access(ANA_EMAIL).report
+    assert list(report) == [
+        "lead_id", "legal_basis", "purpose", "lia_reference", "display_name", "legal_name",
+        "cnpj", "website", "domain", "score", "tier", "score_reasons", "first_seen",
+        "last_seen", "times_seen", "retention_until", "contacts", "offers", "sightings",
+        "value_history", "enrichment",
+    ]  # fmt: skip
+    assert list(report["contacts"][0]) == [
+        "kind", "value", "as_found", "status", "source_url", "method", "first_seen",
+        "last_seen", "times_seen", "details",
+    ]  # fmt: skip
+    assert list(report["offers"][0]) == [
+        "platform", "checkout_url", "product_name", "price_brl", "seller_id", "first_seen",
+        "last_seen",
+    ]  # fmt: skip
+    assert list(report["sightings"][0]) == ["source", "spider", "url", "seen_at"]
+    assert list(report["value_history"][0]) == [
+        "field", "ref", "value", "first_seen", "last_seen",
+    ]  # fmt: skip
+    assert report["last_seen"] == (T0 + timedelta(days=3)).isoformat()
+
+    detail = store.lead_detail(report["lead_id"])
+    assert detail is not None
+    assert list(detail) == [
+        "lead_id", "name", "legal_name", "cnpj", "website", "domain", "score", "tier",
+        "score_reasons", "first_seen", "last_seen", "times_seen", "enrichment", "contacts",
+        "offers", "history", "sightings",
+    ]  # fmt: skip
+    assert list(detail["contacts"][0]) == [
+        "kind", "value", "status", "certainty", "details", "source_url", "method",
+        "first_seen", "last_seen", "times_seen",
+    ]  # fmt: skip
+    assert list(detail["offers"][0]) == [
+        "platform", "checkout_url", "product_name", "price_brl", "seller_id", "first_seen",
+        "last_seen",
+    ]  # fmt: skip
+    assert list(detail["history"][0]) == [
+        "field", "ref", "value", "first_seen", "last_seen", "times_seen",
+    ]  # fmt: skip
+    assert list(detail["sightings"][0]) == ["source", "spider", "url", "run_id", "seen_at"]
+    assert detail["name"] == "Ana Doces" and detail["times_seen"] == 2
+    assert detail["last_seen"] == T0 + timedelta(days=3)  # a datetime, in UTC
+    assert [s["seen_at"] for s in detail["sightings"]] == [T0, T0 + timedelta(days=3)]
+    assert [c["value"] for c in detail["contacts"]] == [c["value"] for c in report["contacts"]]
+    price = detail["offers"][0]["price_brl"]
+    assert report["offers"][0]["price_brl"] == (str(price) if price is not None else None)
+    assert report["retention_until"] == (T0 + timedelta(days=3 + config.retention_days)).isoformat()
