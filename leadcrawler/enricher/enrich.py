@@ -21,6 +21,11 @@ in ``enrichment["site"]`` and ``enrichment["site_seconds"]``. :meth:`Enricher.fi
 ``leadcrawler/enrich/mean_seconds_per_lead`` and ``leadcrawler/enrich/coverage/<field>``
 (percent of leads with a valid e-mail, phone, WhatsApp, social profile, CNPJ, website).
 
+The visit's limits are this step's settings too (:class:`SiteVisitConfig`, handed to the
+spiders by the chain): ``ENRICH_SITE_ENABLED``, ``ENRICH_SITE_MAX_PAGES``,
+``ENRICH_SITE_MAX_CHECKOUT_LINKS``, ``ENRICH_SITE_MAX_PAGE_CONTACTS``,
+``ENRICH_SITE_MAX_CONTACTS``.
+
 Settings: ``ENRICH_ENABLED``, ``ENRICH_DNS_ENABLED``, ``ENRICH_DNS_NAMESERVERS`` (empty: the
 machine's resolvers), ``ENRICH_DNS_TIMEOUT``, ``ENRICH_DNS_MAX_TTL``,
 ``ENRICH_DNS_NEGATIVE_TTL``, ``ENRICH_DNS_FAILURE_TTL``.
@@ -32,6 +37,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from leadcrawler.domain.emails import is_free_provider, is_role_address
@@ -82,6 +88,27 @@ def mx_facts(result: MxResult) -> dict[str, Any]:
         "a_fallback": result.a_fallback,
         "mx_hosts": list(result.exchanges[:3]),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class SiteVisitConfig:
+    """How a spider visits a producer's site (the enrich step owns ``ENRICH_SITE_*``)."""
+
+    enabled: bool = True
+    max_pages: int = 5  # pages read per site, home included
+    max_checkout_links: int = 5  # more on one page: a directory, none taken as the owner's
+    max_page_contacts: int = 25  # more contact values on one page: a directory of people
+    max_contacts: int = 50  # contacts one visit may add to a lead
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SiteVisitConfig:
+        return cls(
+            enabled=settings.getbool("ENRICH_SITE_ENABLED"),
+            max_pages=settings.getint("ENRICH_SITE_MAX_PAGES"),
+            max_checkout_links=settings.getint("ENRICH_SITE_MAX_CHECKOUT_LINKS"),
+            max_page_contacts=settings.getint("ENRICH_SITE_MAX_PAGE_CONTACTS"),
+            max_contacts=settings.getint("ENRICH_SITE_MAX_CONTACTS"),
+        )
 
 
 def mx_checker_from_settings(settings: Settings) -> MxChecker | None:

@@ -28,7 +28,7 @@ from leadcrawler.domain.phones import PhoneReadings
 from leadcrawler.domain.scoring import Rules
 from leadcrawler.enricher.config import ConfigError, MemoryStats, Settings, SettingsMap, Stats
 from leadcrawler.enricher.dedupe import DedupeConfig, Deduper
-from leadcrawler.enricher.enrich import Enricher, mx_checker_from_settings
+from leadcrawler.enricher.enrich import Enricher, SiteVisitConfig, mx_checker_from_settings
 from leadcrawler.enricher.normalize import NormalizeConfig, Normalizer
 from leadcrawler.enricher.persist import PersistConfig, Persister
 from leadcrawler.enricher.qualify import Qualifier, rules_from_settings
@@ -75,6 +75,13 @@ class Chain:
         if "normalize_config" not in self._built:
             self._built["normalize_config"] = NormalizeConfig.from_settings(self.settings)
         return self._built["normalize_config"]
+
+    @property
+    def site_visit_config(self) -> SiteVisitConfig:
+        """The enrich step's site visit limits, read by the spiders that visit sites."""
+        if "site_visit_config" not in self._built:
+            self._built["site_visit_config"] = SiteVisitConfig.from_settings(self.settings)
+        return self._built["site_visit_config"]
 
     @property
     def dedupe_config(self) -> DedupeConfig:

@@ -18,8 +18,10 @@ A site that cannot be read never costs the lead: it is yielded with what was kno
 Pages refused by robots.txt are skipped, not read.
 
 Settings: ``ENRICH_SITE_ENABLED``, ``ENRICH_SITE_MAX_PAGES`` (pages per site, home
-included). Phone numbers are read with the enricher's phone rules (the normalize step's
-``NORMALIZE_DEFAULT_REGION`` and ``NORMALIZE_PHONE_REPAIR``), never read here.
+included) and the directory limits, owned by the enrich step and read here through its
+:class:`~leadcrawler.enricher.enrich.SiteVisitConfig` (from the crawl's chain). Phone numbers
+are read with the enricher's phone rules (the normalize step's ``NORMALIZE_DEFAULT_REGION``
+and ``NORMALIZE_PHONE_REPAIR``). No setting is read here.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from leadcrawler.domain.platforms import load_platforms
 from leadcrawler.domain.social import LINK_HUB_DOMAINS, social_profile
 from leadcrawler.domain.urls import registered_domain
 from leadcrawler.enricher.config import ConfigError
+from leadcrawler.enricher.enrich import SiteVisitConfig
 from leadcrawler.extensions import EnricherExtension
 from leadcrawler.extraction.contacts import (
     contact_page_links,
@@ -95,7 +98,6 @@ class SiteVisitMixin:
 
     def visit_site(self, lead: Lead, response: Response | None = None) -> Iterator[Any]:
         """Yield ``lead`` after reading its site; ``response`` is the home page if fetched."""
-        settings = self.crawler.settings
         gate = gate_for(self.crawler)
         if gate is not None and gate.is_suppressed(lead):
             # A suppressed person: no site visit, no lead. Counted, never logged in detail.
@@ -103,7 +105,7 @@ class SiteVisitMixin:
             self.crawler.stats.inc_value("leadcrawler/privacy/suppressed_before_visit")
             return
         start = self.site_to_visit(lead)
-        if not settings.getbool("ENRICH_SITE_ENABLED") or not start:
+        if not self._site_config().enabled or not start:
             yield lead
             return
         visit = Visit(lead=lead, site=registered_domain(start) or "")
@@ -135,6 +137,12 @@ class SiteVisitMixin:
                 self._plan_pages(response, visit)
         yield from self._next_page(visit)
 
+    def _site_config(self) -> SiteVisitConfig:
+        try:
+            return EnricherExtension.of(self.crawler).chain.site_visit_config
+        except NotConfigured:  # a crawl without the enricher: the same step's reading
+            return SiteVisitConfig.from_settings(self.crawler.settings)
+
     def _phone_rules(self) -> PhoneRules:
         try:
             return EnricherExtension.of(self.crawler).chain.normalize_config.phones
@@ -153,7 +161,7 @@ class SiteVisitMixin:
         ``ENRICH_SITE_MAX_CONTACTS`` contacts from one visit.
         """
         lead = visit.lead
-        settings = self.crawler.settings
+        config = self._site_config()
         page = extract_page(response, phones=self._phone_rules())
         platforms = load_platforms()
         checkouts: dict[str, str] = {}
@@ -162,7 +170,7 @@ class SiteVisitMixin:
                 checkouts.setdefault(platforms[link.platform].checkout_url(link.url), link.platform)
         for checkout, platform in checkouts.items():
             yield DiscoveredUrl(platform=platform, url=checkout, discovered_by="site")
-        if len(checkouts) > settings.getint("ENRICH_SITE_MAX_CHECKOUT_LINKS"):
+        if len(checkouts) > config.max_checkout_links:
             self._directory(response, "checkouts", len(checkouts))
             checkouts = {}
         offers = {o.checkout_url for o in lead.offers}
@@ -174,11 +182,11 @@ class SiteVisitMixin:
                 offers.add(checkout)
                 self._site_stat("platform_offers")
         values = {(c.kind, c.value) for c in page.contacts}
-        if len(values) > settings.getint("ENRICH_SITE_MAX_PAGE_CONTACTS"):
+        if len(values) > config.max_page_contacts:
             self._directory(response, "contacts", len(values))
             return
         known = {(c.kind, c.value) for c in lead.contacts}
-        limit = settings.getint("ENRICH_SITE_MAX_CONTACTS")
+        limit = config.max_contacts
         for contact in page.contacts:
             if (contact.kind, contact.value) in known:
                 continue
@@ -228,7 +236,7 @@ class SiteVisitMixin:
         return None
 
     def _next_page(self, visit: Visit) -> Iterator[Any]:
-        limit = self.crawler.settings.getint("ENRICH_SITE_MAX_PAGES")
+        limit = self._site_config().max_pages
         while visit.queue and visit.requested < limit:
             url = visit.queue.popleft()
             if url in visit.seen:
