@@ -11,6 +11,7 @@ from leadcrawler.domain.items import ContactKind, ContactStatus
 from leadcrawler.domain.phones import PhoneRules
 from leadcrawler.enricher import Chain, MemoryStats, SettingsMap, enrich_leads
 from leadcrawler.enricher.config import ConfigError
+from leadcrawler.enricher.qualify import rules_for_crawl
 from leadcrawler.extraction.contacts import extract_page
 from tests.support.factories import contact, lead
 
@@ -50,6 +51,18 @@ def test_validate_reads_phones_with_the_normalize_steps_rules() -> None:
     assert chain.validator is not None and chain.validator.phones.region == "PT"
     with pytest.raises(ConfigError, match="NORMALIZE_DEFAULT_REGION"):
         _ = Chain(SettingsMap.from_module(NORMALIZE_DEFAULT_REGION="XX"), MemoryStats()).normalizer
+
+
+def test_site_visits_and_replays_get_their_settings_from_the_steps_that_own_them() -> None:
+    settings = SettingsMap.from_module(
+        ENRICH_SITE_ENABLED=False, ENRICH_SITE_MAX_PAGES=2, ENRICH_SITE_MAX_CONTACTS=7
+    )
+    config = Chain(settings, MemoryStats()).site_visit_config
+    assert (config.enabled, config.max_pages, config.max_contacts) == (False, 2, 7)
+    assert config.max_checkout_links == 5  # the project's default
+    assert rules_for_crawl(SettingsMap.from_module(QUALIFY_ENABLED=False)) is None
+    with pytest.raises(ConfigError, match="qualification rules file not found"):
+        rules_for_crawl(SettingsMap.from_module(QUALIFY_RULES_FILE="/nonexistent.toml"))
 
 
 def test_without_a_base_nothing_is_stored_and_dedupe_uses_memory() -> None:
