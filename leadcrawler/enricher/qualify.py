@@ -10,8 +10,8 @@ the same shape (:class:`~leadcrawler.domain.facts.LeadView`), over what this sig
 shows, judged at the time it was seen. It is a preview, never written over the stored one:
 it is what the crawl's feed (``-O leads.csv``), its tier counts and a run without persist
 see, because an item leaves for the feed before its batch is written (persist buffers
-``PERSIST_BATCH_SIZE`` leads) and so can never carry the stored score. When persist runs
-without rules (qualify off) the writer stores no score of its own.
+``PERSIST_BATCH_SIZE`` leads) and so can never carry the stored score. Without rules
+(qualify off) the writer computes no score: a new lead keeps the one its item carries.
 
 Settings (this step owns the ``QUALIFY_`` prefix): ``QUALIFY_ENABLED``, ``QUALIFY_RULES_FILE``.
 """

@@ -31,7 +31,7 @@ from leadcrawler.enricher.dedupe import DedupeConfig, Deduper
 from leadcrawler.enricher.enrich import Enricher, SiteVisitConfig, mx_checker_from_settings
 from leadcrawler.enricher.normalize import NormalizeConfig, Normalizer
 from leadcrawler.enricher.persist import PersistConfig, Persister
-from leadcrawler.enricher.qualify import Qualifier, rules_from_settings
+from leadcrawler.enricher.qualify import Qualifier, rules_for_crawl
 from leadcrawler.enricher.validate import Validator
 from leadcrawler.privacy.config import PrivacyConfig
 from leadcrawler.privacy.gate import PrivacyGate
@@ -93,9 +93,7 @@ class Chain:
     def rules(self) -> Rules | None:
         """The qualify step's rule book (None when qualify is off), used by persist too."""
         if "rules" not in self._built:
-            self._built["rules"] = (
-                rules_from_settings(self.settings) if self.enabled("qualify") else None
-            )
+            self._built["rules"] = rules_for_crawl(self.settings)
         return self._built["rules"]
 
     # The privacy gate is not a switchable step: no lead is collected without a legal basis,
