@@ -269,6 +269,21 @@ class MxChecker:
         # Shielded: a cancelled caller does not cancel the lookup others wait for.
         return await asyncio.shield(pending)
 
+    async def prefetch(self, domains: Iterable[str], concurrency: int = 64) -> None:
+        """Look up every domain not cached yet, ``concurrency`` at a time (a batch's)."""
+        todo = []
+        for value in dict.fromkeys(domains):
+            domain = self._domain(value)
+            if domain is not None and self.cached(domain) is None:
+                todo.append(domain)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(domain: str) -> None:
+            async with gate:
+                await self.check(domain)
+
+        await asyncio.gather(*(one(domain) for domain in todo))
+
     def cached(self, domain: str) -> MxResult | None:
         """The fresh cached answer for ``domain`` (already normalised), if any."""
         entry = self._cache.get(domain)

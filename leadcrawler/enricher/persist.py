@@ -99,6 +99,20 @@ class Persister:
         if len(self.buffer) >= self.config.batch_size:
             await self.flush()
 
+    async def add_many(self, leads: list[Lead]) -> None:
+        """:meth:`add` for a batch: written in batches of ``PERSIST_BATCH_SIZE``."""
+        for lead in leads:
+            self.stats.inc_value("leadcrawler/persist/received")
+            try:
+                require_legal_basis(lead)
+            except LegalBasisMissing as exc:
+                self.stats.inc_value("leadcrawler/persist/refused/no_legal_basis")
+                logger.error("%s", exc)
+                continue
+            self.buffer.append(lead)
+            if len(self.buffer) >= self.config.batch_size:
+                await self.flush()
+
     async def finish(self, reason: str | None = None) -> None:
         """Write what is buffered and record the end of the run with the final counts."""
         await self.flush()

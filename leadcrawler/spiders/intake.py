@@ -37,6 +37,9 @@ from scrapy.settings import BaseSettings
 
 from leadcrawler.domain.items import ContactStatus, Lead, utcnow
 from leadcrawler.domain.urls import canonical_url
+from leadcrawler.enricher import Chain
+from leadcrawler.extensions import EnricherExtension
+from leadcrawler.pipelines.privacy import SuppressedLead
 from leadcrawler.intake.reader import IntakeError, RawRow, Source, open_source, parse_mapping
 from leadcrawler.intake.rows import Reject, line_of, to_lead
 from leadcrawler.spiders.base import UsageError
@@ -71,6 +74,14 @@ def _take(rows: Iterator[RawRow], count: int) -> list[RawRow]:
     return taken
 
 
+def _invalid(lead: Lead) -> str:
+    return "; ".join(
+        f"{c.kind}: {c.details.get('invalid_reason', 'invalid')}"
+        for c in lead.contacts
+        if c.status == ContactStatus.INVALID
+    )
+
+
 class IntakeSpider(SiteVisitMixin, scrapy.Spider):
     name = "intake"
 
@@ -101,6 +112,8 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
         settings.set("VALIDATE_REQUIRE_CONTACT", True, priority="spider")
+        # A list arrives all at once: bigger transactions than a crawl's trickle.
+        settings.set("PERSIST_BATCH_SIZE", 1000, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -125,6 +138,8 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         in_flight_max = max(1, settings.getint("INTAKE_MAX_IN_FLIGHT", 2000))
         seen_at = utcnow()
         sites = settings.getbool("ENRICH_SITE_ENABLED")
+        chain = EnricherExtension.of(self.crawler).chain
+        direct: list[Lead] = []
         self.logger.info("Importing %s (%s)", self.path.name, source.kind)
         try:
             while rows := await asyncio.to_thread(_take, source.rows, batch):
@@ -136,8 +151,10 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
                     if isinstance(result, Reject):
                         self.reject(result)
                         continue
-                    if sites and result.website:
-                        result.website = canonical_url(result.website, assume_scheme="https")
+                    if not (sites and result.website):
+                        direct.append(result)
+                        continue
+                    result.website = canonical_url(result.website, assume_scheme="https")
                     while self.in_flight >= in_flight_max:
                         # Scrapy does not hold back items yielded by start(): without this
                         # the whole file would wait in memory for the chain.
@@ -145,12 +162,29 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
                     self.in_flight += 1
                     for output in self.visit_site(result):
                         yield output
+                if direct:
+                    await self.enrich_directly(chain, direct)
+                    direct = []
                 self._advance_progress(source)
         finally:
             source.close()
             unknown = source.unknown_columns()
             if unknown != self.unknown_columns:
                 self.unknown_columns = unknown
+
+    async def enrich_directly(self, chain: Chain, leads: list[Lead]) -> None:
+        """Leads with no website to visit go through the chain as one batch, not as items.
+
+        The same steps in the same order as the item pipelines (which call the same
+        chain), minus Scrapy's per-item machinery: one DNS question per new e-mail domain
+        and one identity lookup per batch instead of one per lead.
+        """
+        kept, rejected = await chain.process_batch(leads)
+        self._inc("enriched_in_batches", len(kept))
+        for rejection in rejected:
+            line = line_of(rejection.lead.sighting.url)
+            if line is not None:
+                self.reject(Reject(line, rejection.reason.reason, _invalid(rejection.lead)))
 
     # --- rejects ------------------------------------------------------------------------
 
@@ -170,13 +204,11 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         line = line_of(item.sighting.url)
         if line is None:
             return
-        reason = str(exception).partition(":")[0].strip() or "dropped"
-        invalid = [
-            f"{c.kind}: {c.details.get('invalid_reason', 'invalid')}"
-            for c in item.contacts
-            if c.status == ContactStatus.INVALID
-        ]
-        self.reject(Reject(line, reason, "; ".join(invalid)))
+        if isinstance(exception, SuppressedLead):
+            reason = "suppressed"
+        else:
+            reason = str(exception).partition(":")[0].strip() or "dropped"
+        self.reject(Reject(line, reason, _invalid(item)))
 
     def on_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         if isinstance(item, Lead):
