@@ -28,6 +28,7 @@ import csv
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -35,13 +36,23 @@ import scrapy
 from scrapy import signals
 from scrapy.settings import BaseSettings
 
-from leadcrawler.domain.items import ContactStatus, Lead, utcnow
+from leadcrawler.domain.items import Lead, utcnow
 from leadcrawler.domain.urls import canonical_url
 from leadcrawler.enricher import Chain
 from leadcrawler.extensions import EnricherExtension
-from leadcrawler.pipelines.privacy import SuppressedLead
 from leadcrawler.intake.reader import IntakeError, RawRow, Source, open_source, parse_mapping
 from leadcrawler.intake.rows import Reject, line_of, to_lead
+from leadcrawler.intake.workers import (
+    Outcome,
+    RowEnricher,
+    WorkerPool,
+    WorkerSetup,
+    invalid_detail,
+    plain_settings,
+    worker_count,
+)
+from leadcrawler.logformatter import install_log_masking
+from leadcrawler.pipelines.privacy import SuppressedLead
 from leadcrawler.spiders.base import UsageError
 from leadcrawler.spiders.sitevisit import SiteVisitMixin
 
@@ -74,12 +85,71 @@ def _take(rows: Iterator[RawRow], count: int) -> list[RawRow]:
     return taken
 
 
-def _invalid(lead: Lead) -> str:
-    return "; ".join(
-        f"{c.kind}: {c.details.get('invalid_reason', 'invalid')}"
-        for c in lead.contacts
-        if c.status == ContactStatus.INVALID
-    )
+class DirectRows:
+    """Where rows with nothing to visit go: batches through the chain."""
+
+    async def add(self, row: RawRow) -> None:
+        raise NotImplementedError
+
+    async def drain(self) -> None:
+        raise NotImplementedError
+
+    def take_outcomes(self) -> list[Outcome]:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        return None
+
+
+class InProcessRows(DirectRows):
+    """``INTAKE_WORKERS = 1``: the crawl's own chain, in this process."""
+
+    def __init__(self, rows: RowEnricher, batch_size: int) -> None:
+        self.rows = rows
+        self.batch_size = batch_size
+        self.pending: list[RawRow] = []
+        self.outcomes: list[Outcome] = []
+
+    async def add(self, row: RawRow) -> None:
+        self.pending.append(row)
+        if len(self.pending) >= self.batch_size:
+            await self.drain()
+
+    async def drain(self) -> None:
+        rows, self.pending = self.pending, []
+        if rows:
+            self.outcomes.append(await self.rows.enrich(rows))
+
+    def take_outcomes(self) -> list[Outcome]:
+        outcomes, self.outcomes = self.outcomes, []
+        return outcomes
+
+
+class PooledRows(DirectRows):
+    """Worker processes; their enrichment coverage joins the crawl's at the end."""
+
+    def __init__(self, pool: WorkerPool, chain: Chain) -> None:
+        self.pool = pool
+        self.chain = chain
+
+    async def add(self, row: RawRow) -> None:
+        await self.pool.add(row)
+
+    async def drain(self) -> None:
+        await self.pool.drain()
+        enricher = self.chain.enricher
+        if enricher is not None:
+            for leads, seconds, covered, steps in await self.pool.coverage():
+                enricher.leads += leads
+                enricher.seconds += seconds
+                enricher.covered.update(covered)
+                enricher.steps.update(steps)
+
+    def take_outcomes(self) -> list[Outcome]:
+        return self.pool.take_outcomes()
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.pool.close)
 
 
 class IntakeSpider(SiteVisitMixin, scrapy.Spider):
@@ -138,8 +208,7 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         in_flight_max = max(1, settings.getint("INTAKE_MAX_IN_FLIGHT", 2000))
         seen_at = utcnow()
         sites = settings.getbool("ENRICH_SITE_ENABLED")
-        chain = EnricherExtension.of(self.crawler).chain
-        direct: list[Lead] = []
+        direct = await self._direct_enricher(seen_at)
         self.logger.info("Importing %s (%s)", self.path.name, source.kind)
         try:
             while rows := await asyncio.to_thread(_take, source.rows, batch):
@@ -147,12 +216,12 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
                     self._inc("rows_read")
                     for problem in row.problems:
                         self._inc(f"cells/{problem.partition(':')[0]}")
+                    if not (sites and row.first("website")):
+                        await direct.add(row)  # nothing to visit: enriched in batches
+                        continue
                     result = to_lead(row, self.path.name, seen_at)
                     if isinstance(result, Reject):
                         self.reject(result)
-                        continue
-                    if not (sites and result.website):
-                        direct.append(result)
                         continue
                     result.website = canonical_url(result.website, assume_scheme="https")
                     while self.in_flight >= in_flight_max:
@@ -162,29 +231,51 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
                     self.in_flight += 1
                     for output in self.visit_site(result):
                         yield output
-                if direct:
-                    await self.enrich_directly(chain, direct)
-                    direct = []
+                self._record(direct.take_outcomes())
                 self._advance_progress(source)
+            await direct.drain()
+            self._record(direct.take_outcomes())
         finally:
             source.close()
+            await direct.close()
             unknown = source.unknown_columns()
             if unknown != self.unknown_columns:
                 self.unknown_columns = unknown
 
-    async def enrich_directly(self, chain: Chain, leads: list[Lead]) -> None:
-        """Leads with no website to visit go through the chain as one batch, not as items.
+    async def _direct_enricher(self, seen_at: datetime) -> DirectRows:
+        """Rows with no website to visit skip Scrapy's per-item path: they go through the
+        same chain as the item pipelines, a batch at a time, in ``INTAKE_WORKERS``
+        processes (:mod:`leadcrawler.intake.workers`)."""
+        settings = self.crawler.settings
+        chain = EnricherExtension.of(self.crawler).chain
+        batch = max(1, settings.getint("PERSIST_BATCH_SIZE"))
+        workers = worker_count(settings.getint("INTAKE_WORKERS"))
+        if workers == 1:
+            return InProcessRows(RowEnricher(chain, self.path.name, seen_at), batch)
+        base = chain.base
+        setup = WorkerSetup(
+            settings=plain_settings(settings.copy_to_dict()),
+            database_url=(
+                base.engine.url.render_as_string(hide_password=False) if base is not None else None
+            ),
+            run_id=chain.persister.run_id if chain.persister is not None else None,
+            source_name=self.path.name,
+            seen_at=seen_at,
+            log_level=str(settings.get("LOG_LEVEL") or "WARNING"),
+            log_file=settings.get("LOG_FILE"),
+            prepare=install_log_masking,
+        )
+        self.logger.info("Enriching in %d worker processes", workers)
+        return PooledRows(WorkerPool(setup, workers, batch), chain)
 
-        The same steps in the same order as the item pipelines (which call the same
-        chain), minus Scrapy's per-item machinery: one DNS question per new e-mail domain
-        and one identity lookup per batch instead of one per lead.
-        """
-        kept, rejected = await chain.process_batch(leads)
-        self._inc("enriched_in_batches", len(kept))
-        for rejection in rejected:
-            line = line_of(rejection.lead.sighting.url)
-            if line is not None:
-                self.reject(Reject(line, rejection.reason.reason, _invalid(rejection.lead)))
+    def _record(self, outcomes: list[Outcome]) -> None:
+        assert self.crawler.stats is not None
+        for outcome in outcomes:
+            self._inc("enriched_in_batches", outcome.kept)
+            for key, value in outcome.stats.items():
+                self.crawler.stats.inc_value(key, value)  # type: ignore[arg-type]
+            for reject in outcome.rejects:
+                self.reject(reject)
 
     # --- rejects ------------------------------------------------------------------------
 
@@ -208,7 +299,7 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
             reason = "suppressed"
         else:
             reason = str(exception).partition(":")[0].strip() or "dropped"
-        self.reject(Reject(line, reason, _invalid(item)))
+        self.reject(Reject(line, reason, invalid_detail(item)))
 
     def on_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         if isinstance(item, Lead):

@@ -175,10 +175,12 @@ class LeadStore:
             found = sorted({i for i in firsts if i is not None})
             uids: dict[int, str] = {}
             for start in range(0, len(found), 500):
-                rows = session.execute(
-                    select(LeadRow.id, LeadRow.uid).where(LeadRow.id.in_(found[start : start + 500]))
+                pairs = session.execute(
+                    select(LeadRow.id, LeadRow.uid).where(
+                        LeadRow.id.in_(found[start : start + 500])
+                    )
                 )
-                uids.update({lead_id: uid for lead_id, uid in rows})
+                uids.update({lead_id: uid for lead_id, uid in pairs})
         return [uids.get(i) if i is not None else None for i in firsts]
 
     def _linked_ids(self, session: Session, keys: Sequence[str], name: str | None) -> set[int]:
