@@ -714,21 +714,23 @@ class BatchWriter:
             return
         names = list(rows[0])
         json_columns = {n for n in names if isinstance(table.c[n].type, JSON)}
+        moments: dict[datetime, str] = {}  # a batch's rows share a few timestamps
+
+        def cell(name: str, value: Any) -> str:
+            if value is None:
+                return ""  # unquoted empty: NULL
+            if name in json_columns:
+                text = json.dumps(value)
+            elif isinstance(value, datetime):
+                text = moments.get(value) or moments.setdefault(value, value.isoformat())
+            else:
+                text = str(value)
+            return '"' + text.replace('"', '""') + '"'
+
         lines = io.StringIO()
-        for row in rows:
-            cells = []
-            for name in names:
-                value = row[name]
-                if value is None:
-                    cells.append("")  # unquoted empty: NULL
-                    continue
-                if name in json_columns:
-                    value = json.dumps(value)
-                elif isinstance(value, datetime):
-                    value = value.isoformat()
-                cells.append('"' + str(value).replace('"', '""') + '"')
-            lines.write(",".join(cells))
-            lines.write("\n")
+        lines.writelines(
+            ",".join([cell(name, row[name]) for name in names]) + "\n" for row in rows
+        )
         lines.seek(0)
         dbapi = self.session.connection().connection.dbapi_connection
         assert dbapi is not None

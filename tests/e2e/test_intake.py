@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from leadcrawler.storage.models import LeadRow, Run, SightingRow
@@ -70,19 +71,26 @@ def messy_list(path: Path) -> tuple[set[int], int]:
     return garbage, len(lines) - 1
 
 
+@pytest.mark.parametrize("workers", ["1", "3"])  # in this process; in three worker processes
 def test_a_messy_list_gives_one_lead_per_person_and_rejects_every_garbage_row(
-    pg_url: str, tmp_path: Path
+    pg_url: str, tmp_path: Path, workers: str
 ) -> None:
     source = tmp_path / "lista compradores.csv"
     garbage, rows = messy_list(source)
 
     done = run_enrich(
-        str(source), "--database-url", pg_url, "--skip-sites", "-s", "ENRICH_DNS_ENABLED=false"
-    )
+        str(source),
+        "--database-url", pg_url,
+        "--skip-sites",
+        "-s", "ENRICH_DNS_ENABLED=false",
+        "-s", f"INTAKE_WORKERS={workers}",
+        "-s", "PERSIST_BATCH_SIZE=16",  # many batches per worker
+    )  # fmt: skip
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"{rows} row(s) read" in done.stdout
     assert f"rejected: {len(garbage)}" in done.stdout
+    assert f"leads created: {PEOPLE}," in done.stdout  # the workers' counts reach the summary
     assert "columns ignored (not stored): Observações" in done.stdout
     with (tmp_path / "lista compradores.rejects.csv").open(encoding="utf-8") as handle:
         rejected = {int(r["line"]): r["reason"] for r in csv.DictReader(handle)}
