@@ -1,7 +1,8 @@
 """Raw rows through the enricher, in batches, in this process or in worker processes.
 
 A list is CPU work (parse every e-mail and phone, judge, score, write), so an import uses
-every core: ``INTAKE_WORKERS`` processes (``0``: one per core), each with its own chain and
+every core: ``INTAKE_WORKERS`` processes (``0``: one per core for files of 2 MB and more,
+where starting the workers pays off; this process for smaller ones), each with its own chain and
 its own connection to the same base, each writing whole batches. Rows are routed by the
 domain of their first e-mail (else their first phone): the same person written twice lands
 on the same worker, and each e-mail domain is asked once (the MX cache is per process).
@@ -99,8 +100,16 @@ def shard_of(row: RawRow, shards: int) -> int:
     return zlib.crc32(key.encode("utf-8", "replace")) % shards
 
 
-def worker_count(setting: int) -> int:
-    return setting if setting > 0 else max(1, os.cpu_count() or 1)
+AUTO_WORKERS_FROM_BYTES = 2_000_000  # about 20,000 rows: below that, starting workers costs more
+
+
+def worker_count(setting: int, file_size: int) -> int:
+    """``INTAKE_WORKERS``; ``0`` is one per core for a big file, this process for a small one."""
+    if setting > 0:
+        return setting
+    if file_size < AUTO_WORKERS_FROM_BYTES:
+        return 1
+    return max(1, os.cpu_count() or 1)
 
 
 def plain_settings(values: dict[str, Any]) -> dict[str, Any]:

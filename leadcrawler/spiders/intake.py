@@ -249,7 +249,7 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         settings = self.crawler.settings
         chain = EnricherExtension.of(self.crawler).chain
         batch = max(1, settings.getint("PERSIST_BATCH_SIZE"))
-        workers = worker_count(settings.getint("INTAKE_WORKERS"))
+        workers = worker_count(settings.getint("INTAKE_WORKERS"), self.path.stat().st_size)
         if workers == 1:
             return InProcessRows(RowEnricher(chain, self.path.name, seen_at), batch)
         base = chain.base

@@ -728,9 +728,7 @@ class BatchWriter:
             return '"' + text.replace('"', '""') + '"'
 
         lines = io.StringIO()
-        lines.writelines(
-            ",".join([cell(name, row[name]) for name in names]) + "\n" for row in rows
-        )
+        lines.writelines(",".join([cell(name, row[name]) for name in names]) + "\n" for row in rows)
         lines.seek(0)
         dbapi = self.session.connection().connection.dbapi_connection
         assert dbapi is not None
