@@ -184,6 +184,10 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         settings.set("VALIDATE_REQUIRE_CONTACT", True, priority="spider")
         # A list arrives all at once: bigger transactions than a crawl's trickle.
         settings.set("PERSIST_BATCH_SIZE", 1000, priority="spider")
+        # The in-run identity memory only has to cover rows not yet in the base (the batch
+        # in hand and the one being written): the base answers for the rest, once a batch.
+        # Bounded small, memory stays flat however long the list.
+        settings.set("DEDUPE_MAX_KEYS_IN_MEMORY", 20_000, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
