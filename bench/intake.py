@@ -96,7 +96,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--server", default="postgresql+psycopg2://postgres@127.0.0.1:5432")
-    parser.add_argument("--profile", help="write a py-spy flame graph (SVG) of the import here")
+    parser.add_argument(
+        "--profile", help="write a py-spy flame graph of the import here (.svg; .txt: raw stacks)"
+    )
     parser.add_argument("-s", "--set", action="append", default=[], help="extra enrich settings")
     args = parser.parse_args()
     zone = "\n".join(
@@ -126,6 +128,7 @@ def main() -> None:
                 if args.profile:
                     command = [
                         str(Path(sys.executable).parent / "py-spy"), "record", "-o", args.profile,
+                        *(["--format", "raw"] if args.profile.endswith(".txt") else []),
                         "--", *command,
                     ]  # fmt: skip
                 before = sum(1 for _ in dns.log.read_text().splitlines())

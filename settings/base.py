@@ -166,6 +166,7 @@ NORMALIZE_PHONE_REPAIR = True
 INTAKE_PROGRESS = False  # a progress bar on the terminal (the CLI turns it on for a TTY)
 INTAKE_READ_BATCH = 1000  # records read per trip to the reader thread
 INTAKE_MAX_IN_FLIGHT = 2000  # leads in the chain at once (memory stays flat with file size)
+INTAKE_WORKERS = 0  # processes enriching rows that have no site to visit; 0: one per core
 
 # --- The enricher's HTTP API (`leadcrawler serve`); tokens: LEADCRAWLER_API_TOKEN env ----
 API_MAX_BODY_BYTES = 5 * 1024 * 1024  # bytes per POST body

@@ -273,7 +273,8 @@ def normalize_phone(raw: str, region: str = "BR", *, repair: bool = False) -> Ph
     number, _reason, repaired = _parse(raw, region, repair)
     if number is None:
         return None
-    number_type = _TYPES.get(phonenumbers.number_type(number), PhoneType.UNKNOWN)
+    plan_type = phonenumbers.number_type(number)
+    number_type = _TYPES.get(plan_type, PhoneType.UNKNOWN)
     number_region = phonenumbers.region_code_for_number(number)
     if number_region in (None, "ZZ", "001"):
         number_region = None
@@ -284,7 +285,8 @@ def normalize_phone(raw: str, region: str = "BR", *, repair: bool = False) -> Ph
             ddd, state = candidate, ddd_states()[candidate]
     return PhoneInfo(
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
-        is_valid=phonenumbers.is_valid_number(number),
+        # is_valid_number() is exactly "the plan knows its type": not asked twice.
+        is_valid=plan_type != PhoneNumberType.UNKNOWN,
         number_type=number_type,
         country_code=int(number.country_code or 0),
         region=number_region,

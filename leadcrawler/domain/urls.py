@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import idna
@@ -146,6 +146,7 @@ def _extractor() -> tldextract.TLDExtract:
     )
 
 
+@lru_cache(maxsize=8192)  # the same hosts come back in every batch of leads
 def registered_domain(url_or_host: str | None) -> str | None:
     """The registrable domain (public suffix + one label) of a URL or host name.
 

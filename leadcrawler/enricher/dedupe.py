@@ -83,6 +83,44 @@ class Deduper:
         self._remember(lead, uid)
         return lead
 
+    async def dedupe_many(self, leads: list[Lead]) -> list[Lead]:
+        """:meth:`dedupe` for a batch, asking the base once for the whole batch."""
+        for lead in leads:
+            lead.identity_keys = keys_for_lead(lead)
+        unknown = [
+            lead
+            for lead in leads
+            if lead.lead_uid is None and lead.identity_keys and self._remembered(lead) is None
+        ]
+        stored: dict[int, str | None] = {}
+        if unknown and self.store is not None:
+            try:
+                uids = await asyncio.to_thread(self.store.find_lead_uids, unknown)
+            except SQLAlchemyError as exc:
+                self.stats.inc_value("leadcrawler/dedupe/base_unavailable", len(unknown))
+                logger.warning(
+                    "Identity lookup skipped, the base is away: %s", exc.__class__.__name__
+                )
+                uids = [None] * len(unknown)
+            stored = {id(lead): uid for lead, uid in zip(unknown, uids, strict=True)}
+        for lead in leads:
+            if lead.lead_uid is not None:
+                self.stats.inc_value("leadcrawler/dedupe/known_lead")
+                self._remember(lead, lead.lead_uid)
+                continue
+            # Earlier leads of this batch are remembered by now: they come first.
+            uid = self._remembered(lead)
+            if uid is not None:
+                self.stats.inc_value("leadcrawler/dedupe/repeat_in_run")
+            elif (uid := stored.get(id(lead))) is not None:
+                self.stats.inc_value("leadcrawler/dedupe/known_lead")
+            else:
+                uid = str(uuid.uuid4())
+                self.stats.inc_value("leadcrawler/dedupe/new_lead")
+            lead.lead_uid = uid
+            self._remember(lead, uid)
+        return leads
+
     def _remembered(self, lead: Lead) -> str | None:
         name = lead.display_name or lead.legal_name
         for key, weak in (pair for own in lead.identity_keys for pair in lookups(own)):

@@ -218,7 +218,8 @@ class MxChecker:
 
     ``nameservers`` are ``"host:port"`` strings (:func:`parse_nameserver`). ``timeout``
     bounds one lookup in seconds (every server and retry included). ``clock`` is for
-    tests. ``queries`` counts the DNS questions actually sent.
+    tests. ``queries`` counts the DNS questions actually sent. The cache keeps at most
+    ``max_entries`` domains (oldest answer out first), so memory stays flat.
     """
 
     def __init__(
@@ -230,6 +231,7 @@ class MxChecker:
         negative_ttl: float = DEFAULT_NEGATIVE_TTL,
         failure_ttl: float = DEFAULT_FAILURE_TTL,
         clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 50_000,
     ) -> None:
         servers = [parse_nameserver(spec) for spec in nameservers]
         if not servers:
@@ -250,6 +252,7 @@ class MxChecker:
         self.clock = clock
         self.queries = 0
         self._cache: dict[str, tuple[MxResult, float]] = {}
+        self.max_entries = max_entries
         self._pending: dict[str, asyncio.Future[MxResult]] = {}
 
     async def check(self, domain_or_address: str) -> MxResult:
@@ -268,6 +271,21 @@ class MxChecker:
             pending.add_done_callback(lambda _f: self._pending.pop(domain, None))
         # Shielded: a cancelled caller does not cancel the lookup others wait for.
         return await asyncio.shield(pending)
+
+    async def prefetch(self, domains: Iterable[str], concurrency: int = 64) -> None:
+        """Look up every domain not cached yet, ``concurrency`` at a time (a batch's)."""
+        todo = []
+        for value in dict.fromkeys(domains):
+            domain = self._domain(value)
+            if domain is not None and self.cached(domain) is None:
+                todo.append(domain)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(domain: str) -> None:
+            async with gate:
+                await self.check(domain)
+
+        await asyncio.gather(*(one(domain) for domain in todo))
 
     def cached(self, domain: str) -> MxResult | None:
         """The fresh cached answer for ``domain`` (already normalised), if any."""
@@ -298,6 +316,8 @@ class MxChecker:
         result = await self._lookup(domain)
         if result.ttl > 0:
             self._cache[domain] = (result, self.clock() + result.ttl)
+            if len(self._cache) > self.max_entries:  # bounded: oldest answer out first
+                del self._cache[next(iter(self._cache))]
         logger.debug("MX %s: %s", domain, result.status)
         return result
 

@@ -143,6 +143,20 @@ class Enricher:
         self.account(lead, elapsed)
         return lead
 
+    async def enrich_many(self, leads: list[Lead]) -> list[Lead]:
+        """:meth:`enrich` for a batch: each distinct e-mail domain is asked once, together."""
+        if self.mx is not None:
+            domains = {
+                c.normalized.rsplit("@", 1)[1].lower()
+                for lead in leads
+                for c in lead.contacts
+                if c.kind == ContactKind.EMAIL and c.status == ContactStatus.VALID and c.normalized
+            }
+            await self.mx.prefetch(domains)
+        for lead in leads:
+            await self.enrich(lead)
+        return leads
+
     async def check_mx(self, lead: Lead) -> None:
         assert self.mx is not None
         emails = [

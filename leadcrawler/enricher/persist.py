@@ -74,6 +74,7 @@ class Persister:
         self.rules = rules
         self.buffer: list[Lead] = []
         self.run_id: int | None = None
+        self.writing: asyncio.Future[None] | None = None  # a batch add_many writes
 
     async def start_run(self, name: str, arguments: dict[str, Any]) -> None:
         if self.store is None:
@@ -87,6 +88,10 @@ class Persister:
         logger.info("Writing leads to %s (run %s)", safe_url, self.run_id)
 
     async def add(self, lead: Lead) -> None:
+        if self._accept(lead) and len(self.buffer) >= self.config.batch_size:
+            await self.flush()
+
+    def _accept(self, lead: Lead) -> bool:
         self.stats.inc_value("leadcrawler/persist/received")
         try:
             require_legal_basis(lead)
@@ -94,10 +99,27 @@ class Persister:
             # Storage would refuse it: say so once per lead, never store it.
             self.stats.inc_value("leadcrawler/persist/refused/no_legal_basis")
             logger.error("%s", exc)
-            return
+            return False
         self.buffer.append(lead)
-        if len(self.buffer) >= self.config.batch_size:
-            await self.flush()
+        return True
+
+    async def add_many(self, leads: list[Lead]) -> None:
+        """:meth:`add` for a batch: written in batches of ``PERSIST_BATCH_SIZE``.
+
+        A full batch is written in the background while the caller prepares the next one
+        (one write at a time, in order): the database and the chain's own work overlap.
+        """
+        for lead in leads:
+            if self._accept(lead) and len(self.buffer) >= self.config.batch_size:
+                await self.wait_for_writes()
+                batch, self.buffer = self.buffer, []
+                self.writing = asyncio.ensure_future(self._write(batch))
+
+    async def wait_for_writes(self) -> None:
+        """Wait for the batch being written in the background, if any."""
+        if self.writing is not None:
+            writing, self.writing = self.writing, None
+            await writing
 
     async def finish(self, reason: str | None = None) -> None:
         """Write what is buffered and record the end of the run with the final counts."""
@@ -116,7 +138,11 @@ class Persister:
             logger.exception("Could not record the end of run %s", self.run_id)
 
     async def flush(self) -> None:
+        await self.wait_for_writes()
         batch, self.buffer = self.buffer, []
+        await self._write(batch)
+
+    async def _write(self, batch: list[Lead]) -> None:
         if not batch or self.store is None:
             if batch:
                 self._spill(batch, "the base never opened")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,12 @@ class Rejected(Exception):
         super().__init__(f"{reason}: no name, CNPJ, own domain or valid contact")
         self.step = step
         self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    lead: Lead
+    reason: Rejected
 
 
 class Chain:
@@ -196,8 +202,11 @@ class Chain:
         if self.persister is not None:
             await self.persister.start_run(source, dict(arguments or {}))
 
-    async def process(self, lead: Lead) -> Lead:
-        """Run ``lead`` through every enabled step; raises :class:`Rejected`."""
+    def screen(self, lead: Lead) -> Lead:
+        """The steps that need nothing but the lead: privacy, normalize, validate.
+
+        Raises :class:`Rejected`.
+        """
         screening = self.privacy_gate.screen(lead)
         for why, count in screening.dropped.items():
             self.stats.inc_value(f"leadcrawler/privacy/minimised/{why}", count)
@@ -210,6 +219,11 @@ class Chain:
             reason = self.validator.validate(lead)
             if reason is not None:
                 raise Rejected("validate", reason)
+        return lead
+
+    async def process(self, lead: Lead) -> Lead:
+        """Run ``lead`` through every enabled step; raises :class:`Rejected`."""
+        self.screen(lead)
         if self.enricher is not None:
             await self.enricher.enrich(lead)
         if self.deduper is not None:
@@ -219,6 +233,31 @@ class Chain:
         if self.persister is not None:
             await self.persister.add(lead)
         return lead
+
+    async def process_batch(self, leads: list[Lead]) -> tuple[list[Lead], list[Rejection]]:
+        """Run ``leads`` through every enabled step as one batch: the same steps in the same
+        order as :meth:`process`, with one DNS question per new e-mail domain of the batch
+        and one identity lookup in the base for the whole batch. Returns the leads kept and
+        the rejected ones with their reasons; the kept ones are handed to persist (written
+        by ``PERSIST_BATCH_SIZE``, the rest at :meth:`finish`).
+        """
+        kept: list[Lead] = []
+        rejected: list[Rejection] = []
+        for lead in leads:
+            try:
+                kept.append(self.screen(lead))
+            except Rejected as reject:
+                rejected.append(Rejection(lead, reject))
+        if self.enricher is not None:
+            await self.enricher.enrich_many(kept)
+        if self.deduper is not None:
+            await self.deduper.dedupe_many(kept)
+        if self.qualifier is not None:
+            for lead in kept:
+                self.qualifier.qualify(lead)
+        if self.persister is not None:
+            await self.persister.add_many(kept)
+        return kept, rejected
 
     async def finish(self) -> None:
         if self.enricher is not None:
@@ -241,20 +280,33 @@ async def enrich_batch(
     chain: Chain,
     source: str = "enricher",
     arguments: dict[str, Any] | None = None,
+    batch_size: int = 1000,
 ) -> Report:
-    """Run ``leads`` through ``chain`` as one run of the base."""
+    """Run ``leads`` through ``chain`` as one run of the base, ``batch_size`` at a time."""
     report = Report()
     await chain.start(source, arguments)
     try:
-        for lead in leads:
-            try:
-                report.kept.append(await chain.process(lead))
-            except Rejected as reject:
-                report.rejected[reject.reason] = report.rejected.get(reject.reason, 0) + 1
+        for batch in _batches(leads, batch_size):
+            kept, rejected = await chain.process_batch(batch)
+            report.kept.extend(kept)
+            for rejection in rejected:
+                reason = rejection.reason.reason
+                report.rejected[reason] = report.rejected.get(reason, 0) + 1
     finally:
         await chain.finish()
     report.stats = chain.stats.get_stats()
     return report
+
+
+def _batches(leads: Iterable[Lead], size: int) -> Iterator[list[Lead]]:
+    batch: list[Lead] = []
+    for lead in leads:
+        batch.append(lead)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def enrich_leads(

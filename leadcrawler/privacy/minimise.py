@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 from leadcrawler.domain.items import ContactKind, Lead
@@ -81,6 +82,7 @@ def strip_cpf(text: str | None) -> tuple[str | None, bool]:
     return (cleaned or None), True
 
 
+@lru_cache(maxsize=4096)  # a sighting's contacts share its URL
 def _safe_url(url: str | None) -> tuple[str | None, str | None]:
     """(canonical URL, None) or (None, reason) when nothing of it may be kept."""
     if url is None:

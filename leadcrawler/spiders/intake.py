@@ -28,6 +28,7 @@ import csv
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -35,10 +36,23 @@ import scrapy
 from scrapy import signals
 from scrapy.settings import BaseSettings
 
-from leadcrawler.domain.items import ContactStatus, Lead, utcnow
+from leadcrawler.domain.items import Lead, utcnow
 from leadcrawler.domain.urls import canonical_url
+from leadcrawler.enricher import Chain
+from leadcrawler.extensions import EnricherExtension
 from leadcrawler.intake.reader import IntakeError, RawRow, Source, open_source, parse_mapping
 from leadcrawler.intake.rows import Reject, line_of, to_lead
+from leadcrawler.intake.workers import (
+    Outcome,
+    RowEnricher,
+    WorkerPool,
+    WorkerSetup,
+    invalid_detail,
+    plain_settings,
+    worker_count,
+)
+from leadcrawler.logformatter import install_log_masking
+from leadcrawler.pipelines.privacy import SuppressedLead
 from leadcrawler.spiders.base import UsageError
 from leadcrawler.spiders.sitevisit import SiteVisitMixin
 
@@ -71,6 +85,73 @@ def _take(rows: Iterator[RawRow], count: int) -> list[RawRow]:
     return taken
 
 
+class DirectRows:
+    """Where rows with nothing to visit go: batches through the chain."""
+
+    async def add(self, row: RawRow) -> None:
+        raise NotImplementedError
+
+    async def drain(self) -> None:
+        raise NotImplementedError
+
+    def take_outcomes(self) -> list[Outcome]:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        return None
+
+
+class InProcessRows(DirectRows):
+    """``INTAKE_WORKERS = 1``: the crawl's own chain, in this process."""
+
+    def __init__(self, rows: RowEnricher, batch_size: int) -> None:
+        self.rows = rows
+        self.batch_size = batch_size
+        self.pending: list[RawRow] = []
+        self.outcomes: list[Outcome] = []
+
+    async def add(self, row: RawRow) -> None:
+        self.pending.append(row)
+        if len(self.pending) >= self.batch_size:
+            await self.drain()
+
+    async def drain(self) -> None:
+        rows, self.pending = self.pending, []
+        if rows:
+            self.outcomes.append(await self.rows.enrich(rows))
+
+    def take_outcomes(self) -> list[Outcome]:
+        outcomes, self.outcomes = self.outcomes, []
+        return outcomes
+
+
+class PooledRows(DirectRows):
+    """Worker processes; their enrichment coverage joins the crawl's at the end."""
+
+    def __init__(self, pool: WorkerPool, chain: Chain) -> None:
+        self.pool = pool
+        self.chain = chain
+
+    async def add(self, row: RawRow) -> None:
+        await self.pool.add(row)
+
+    async def drain(self) -> None:
+        await self.pool.drain()
+        enricher = self.chain.enricher
+        if enricher is not None:
+            for leads, seconds, covered, steps in await self.pool.coverage():
+                enricher.leads += leads
+                enricher.seconds += seconds
+                enricher.covered.update(covered)
+                enricher.steps.update(steps)
+
+    def take_outcomes(self) -> list[Outcome]:
+        return self.pool.take_outcomes()
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.pool.close)
+
+
 class IntakeSpider(SiteVisitMixin, scrapy.Spider):
     name = "intake"
 
@@ -101,6 +182,12 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
         settings.set("VALIDATE_REQUIRE_CONTACT", True, priority="spider")
+        # A list arrives all at once: bigger transactions than a crawl's trickle.
+        settings.set("PERSIST_BATCH_SIZE", 1000, priority="spider")
+        # The in-run identity memory only has to cover rows not yet in the base (the batch
+        # in hand and the one being written): the base answers for the rest, once a batch.
+        # Bounded small, memory stays flat however long the list.
+        settings.set("DEDUPE_MAX_KEYS_IN_MEMORY", 20_000, priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -125,6 +212,7 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         in_flight_max = max(1, settings.getint("INTAKE_MAX_IN_FLIGHT", 2000))
         seen_at = utcnow()
         sites = settings.getbool("ENRICH_SITE_ENABLED")
+        direct = await self._direct_enricher(seen_at)
         self.logger.info("Importing %s (%s)", self.path.name, source.kind)
         try:
             while rows := await asyncio.to_thread(_take, source.rows, batch):
@@ -132,12 +220,14 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
                     self._inc("rows_read")
                     for problem in row.problems:
                         self._inc(f"cells/{problem.partition(':')[0]}")
+                    if not (sites and row.first("website")):
+                        await direct.add(row)  # nothing to visit: enriched in batches
+                        continue
                     result = to_lead(row, self.path.name, seen_at)
                     if isinstance(result, Reject):
                         self.reject(result)
                         continue
-                    if sites and result.website:
-                        result.website = canonical_url(result.website, assume_scheme="https")
+                    result.website = canonical_url(result.website, assume_scheme="https")
                     while self.in_flight >= in_flight_max:
                         # Scrapy does not hold back items yielded by start(): without this
                         # the whole file would wait in memory for the chain.
@@ -145,12 +235,51 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
                     self.in_flight += 1
                     for output in self.visit_site(result):
                         yield output
+                self._record(direct.take_outcomes())
                 self._advance_progress(source)
+            await direct.drain()
+            self._record(direct.take_outcomes())
         finally:
             source.close()
+            await direct.close()
             unknown = source.unknown_columns()
             if unknown != self.unknown_columns:
                 self.unknown_columns = unknown
+
+    async def _direct_enricher(self, seen_at: datetime) -> DirectRows:
+        """Rows with no website to visit skip Scrapy's per-item path: they go through the
+        same chain as the item pipelines, a batch at a time, in ``INTAKE_WORKERS``
+        processes (:mod:`leadcrawler.intake.workers`)."""
+        settings = self.crawler.settings
+        chain = EnricherExtension.of(self.crawler).chain
+        batch = max(1, settings.getint("PERSIST_BATCH_SIZE"))
+        workers = worker_count(settings.getint("INTAKE_WORKERS"), self.path.stat().st_size)
+        if workers == 1:
+            return InProcessRows(RowEnricher(chain, self.path.name, seen_at), batch)
+        base = chain.base
+        setup = WorkerSetup(
+            settings=plain_settings(settings.copy_to_dict()),
+            database_url=(
+                base.engine.url.render_as_string(hide_password=False) if base is not None else None
+            ),
+            run_id=chain.persister.run_id if chain.persister is not None else None,
+            source_name=self.path.name,
+            seen_at=seen_at,
+            log_level=str(settings.get("LOG_LEVEL") or "WARNING"),
+            log_file=settings.get("LOG_FILE"),
+            prepare=install_log_masking,
+        )
+        self.logger.info("Enriching in %d worker processes", workers)
+        return PooledRows(WorkerPool(setup, workers, batch), chain)
+
+    def _record(self, outcomes: list[Outcome]) -> None:
+        assert self.crawler.stats is not None
+        for outcome in outcomes:
+            self._inc("enriched_in_batches", outcome.kept)
+            for key, value in outcome.stats.items():
+                self.crawler.stats.inc_value(key, value)  # type: ignore[arg-type]
+            for reject in outcome.rejects:
+                self.reject(reject)
 
     # --- rejects ------------------------------------------------------------------------
 
@@ -170,13 +299,11 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         line = line_of(item.sighting.url)
         if line is None:
             return
-        reason = str(exception).partition(":")[0].strip() or "dropped"
-        invalid = [
-            f"{c.kind}: {c.details.get('invalid_reason', 'invalid')}"
-            for c in item.contacts
-            if c.status == ContactStatus.INVALID
-        ]
-        self.reject(Reject(line, reason, "; ".join(invalid)))
+        if isinstance(exception, SuppressedLead):
+            reason = "suppressed"
+        else:
+            reason = str(exception).partition(":")[0].strip() or "dropped"
+        self.reject(Reject(line, reason, invalid_detail(item)))
 
     def on_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         if isinstance(item, Lead):

@@ -714,21 +714,21 @@ class BatchWriter:
             return
         names = list(rows[0])
         json_columns = {n for n in names if isinstance(table.c[n].type, JSON)}
+        moments: dict[datetime, str] = {}  # a batch's rows share a few timestamps
+
+        def cell(name: str, value: Any) -> str:
+            if value is None:
+                return ""  # unquoted empty: NULL
+            if name in json_columns:
+                text = json.dumps(value)
+            elif isinstance(value, datetime):
+                text = moments.get(value) or moments.setdefault(value, value.isoformat())
+            else:
+                text = str(value)
+            return '"' + text.replace('"', '""') + '"'
+
         lines = io.StringIO()
-        for row in rows:
-            cells = []
-            for name in names:
-                value = row[name]
-                if value is None:
-                    cells.append("")  # unquoted empty: NULL
-                    continue
-                if name in json_columns:
-                    value = json.dumps(value)
-                elif isinstance(value, datetime):
-                    value = value.isoformat()
-                cells.append('"' + str(value).replace('"', '""') + '"')
-            lines.write(",".join(cells))
-            lines.write("\n")
+        lines.writelines(",".join([cell(name, row[name]) for name in names]) + "\n" for row in rows)
         lines.seek(0)
         dbapi = self.session.connection().connection.dbapi_connection
         assert dbapi is not None
@@ -859,6 +859,8 @@ def save_batch(
 
 def _not_suppressed(session: Session, leads: Sequence[Lead], pepper: bytes) -> list[Lead]:
     """The leads none of whose suppression keys is on the list (one lookup per chunk)."""
+    if session.scalar(select(Suppression.key_hash).limit(1)) is None:
+        return list(leads)  # an empty list: no key to compute (and no phone to parse)
     wanted = [hashes(pepper, lead_suppression_keys(lead)) for lead in leads]
     every = sorted({h for per_lead in wanted for h in per_lead})
     listed: set[str] = set()

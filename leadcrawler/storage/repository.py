@@ -132,6 +132,52 @@ class LeadStore:
                 return None
             return session.scalar(select(LeadRow.uid).where(LeadRow.id == min(ids)))
 
+    def find_lead_uids(self, leads: Sequence[Lead]) -> list[str | None]:
+        """:meth:`find_lead_uid` for a whole batch, in a few queries (read only)."""
+        wanted = {
+            stored for lead in leads for own in lead.identity_keys for stored, _ in lookups(own)
+        }
+        if not wanted:
+            return [None] * len(leads)
+        holders: dict[str, tuple[int, str | None, str | None]] = {}
+        with self.sessions() as session:
+            keys = list(wanted)
+            for start in range(0, len(keys), 500):
+                rows = session.execute(
+                    select(LeadKey.key, LeadKey.lead_id, LeadRow.display_name, LeadRow.legal_name)
+                    .join(LeadRow, LeadRow.id == LeadKey.lead_id)
+                    .where(LeadKey.key.in_(keys[start : start + 500]))
+                )
+                for key, lead_id, display_name, legal_name in rows:
+                    holders[key] = (lead_id, display_name, legal_name)
+            firsts: list[int | None] = []
+            for lead in leads:
+                name = lead.display_name or lead.legal_name
+                ids: set[int] = set()
+                for own in lead.identity_keys:
+                    for stored, weak in lookups(own):
+                        held = holders.get(stored)
+                        if held is None:
+                            continue
+                        lead_id, display_name, legal_name = held
+                        if weak and not (
+                            names_agree(name, display_name, self.name_similarity)
+                            or names_agree(name, legal_name, self.name_similarity)
+                        ):
+                            continue
+                        ids.add(lead_id)
+                firsts.append(min(ids) if ids else None)
+            found = sorted({i for i in firsts if i is not None})
+            uids: dict[int, str] = {}
+            for start in range(0, len(found), 500):
+                pairs = session.execute(
+                    select(LeadRow.id, LeadRow.uid).where(
+                        LeadRow.id.in_(found[start : start + 500])
+                    )
+                )
+                uids.update({lead_id: uid for lead_id, uid in pairs})
+        return [uids.get(i) if i is not None else None for i in firsts]
+
     def _linked_ids(self, session: Session, keys: Sequence[str], name: str | None) -> set[int]:
         """Ids of stored leads that ``keys`` link to under the identity rules."""
         if not keys:

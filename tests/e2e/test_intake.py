@@ -8,10 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from leadcrawler.storage.models import LeadRow, Run, SightingRow
 from leadcrawler.storage.store import open_store
+from tests.support.lists import messy_list, mobile
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 120
@@ -30,59 +32,26 @@ def run_enrich(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def messy_list(path: Path) -> tuple[set[int], int]:
-    """Write a cp1252 ';' list; returns the garbage rows' lines and the records written."""
-    lines: list[str] = ["Nome;E-MAIL;Telefone Celular;Observações;Empresa"]
-    garbage: set[int] = set()
-    line = 1
-
-    def add(text: str, *, bad: bool = False) -> None:
-        nonlocal line
-        line += 1
-        lines.append(text)
-        if bad:
-            garbage.add(line)
-        line += text.count("\n")  # a quoted cell with a line break spans two lines
-
-    for n in range(PEOPLE):
-        email = f"pessoa{n}@empresa{n}.com.br"
-        mobile = f"9{n:04d}-{n:04d}"
-        add(f"Pessoa Número {n};{email};(11) 9{mobile[1:]};cliente antiga;Empresa {n} Ltda")
-        if n % 3 == 0:  # the same person again, written differently
-            add(f"PESSOA NÚMERO {n};{email.upper()};+55119{mobile[1:].replace('-', '')};;")
-        if n % 10 == 0:  # and once more with a note spanning two lines
-            add(f'pessoa número {n};{email};;"liga de manhã\nsó depois das 9";')
-        if n % 8 == 0:  # garbage: about one row in ten
-            kind = n // 8 % 6
-            if kind == 0:
-                add("Só um nome;;;;", bad=True)
-            elif kind == 1:
-                add("Fulano;fulano-arroba-nada;123;;", bad=True)
-            elif kind == 2:
-                add(';\'; DROP TABLE leads;--;=HYPERLINK("http://x");;', bad=True)
-            elif kind == 3:
-                add(";;;" + "x" * 100_000 + ";", bad=True)
-            elif kind == 4:
-                add("Ninguém;@@@;(00) 0000-0000;;", bad=True)
-            else:
-                add("=1+1;nao e email;abc;;", bad=True)
-    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
-    return garbage, len(lines) - 1
-
-
+@pytest.mark.parametrize("workers", ["1", "3"])  # in this process; in three worker processes
 def test_a_messy_list_gives_one_lead_per_person_and_rejects_every_garbage_row(
-    pg_url: str, tmp_path: Path
+    pg_url: str, tmp_path: Path, workers: str
 ) -> None:
     source = tmp_path / "lista compradores.csv"
-    garbage, rows = messy_list(source)
+    garbage, rows = messy_list(source, PEOPLE)
 
     done = run_enrich(
-        str(source), "--database-url", pg_url, "--skip-sites", "-s", "ENRICH_DNS_ENABLED=false"
-    )
+        str(source),
+        "--database-url", pg_url,
+        "--skip-sites",
+        "-s", "ENRICH_DNS_ENABLED=false",
+        "-s", f"INTAKE_WORKERS={workers}",
+        "-s", "PERSIST_BATCH_SIZE=16",  # many batches per worker
+    )  # fmt: skip
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"{rows} row(s) read" in done.stdout
     assert f"rejected: {len(garbage)}" in done.stdout
+    assert f"leads created: {PEOPLE}," in done.stdout  # the workers' counts reach the summary
     assert "columns ignored (not stored): Observações" in done.stdout
     with (tmp_path / "lista compradores.rejects.csv").open(encoding="utf-8") as handle:
         rejected = {int(r["line"]): r["reason"] for r in csv.DictReader(handle)}
@@ -104,7 +73,7 @@ def test_a_messy_list_gives_one_lead_per_person_and_rejects_every_garbage_row(
     for n in range(PEOPLE):
         lead = by_email[f"pessoa{n}@empresa{n}.com.br"]
         phones = {c["value"] for c in lead["contacts"] if c["kind"] == "phone"}
-        assert phones == {f"+55119{n:04d}{n:04d}"}
+        assert phones == {mobile(n)}
         assert all(
             c["source_url"].startswith("import:lista compradores.csv#") for c in lead["contacts"]
         )

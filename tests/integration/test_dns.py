@@ -401,3 +401,17 @@ def test_empty_nameservers_means_the_machines_resolvers() -> None:
 def test_comma_separated_nameservers_setting() -> None:
     config = DnsConfig.from_settings(Settings({"ENRICH_DNS_NAMESERVERS": "1.1.1.1,9.9.9.9:53"}))
     assert config.nameservers == ("1.1.1.1", "9.9.9.9:53")
+
+
+def test_a_batch_asks_each_new_domain_once_and_the_cache_stays_bounded(dnsmasq: DnsServer) -> None:
+    checker = MxChecker([dnsmasq.address], max_entries=2)
+
+    async def batch() -> None:
+        await checker.prefetch(["a@one.test", "b@ONE.test", "two.test", "c@three.test"])
+
+    asyncio.run(batch())
+    assert checker.queries == 3  # one per distinct domain, asked together
+    assert checker.cached("one.test") is None  # the oldest answer made room
+    assert checker.cached("three.test") is not None
+    asyncio.run(batch())  # what is still cached is not asked again
+    assert checker.queries == 4

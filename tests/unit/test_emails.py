@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from email_validator import EmailNotValidError, ValidatedEmail
 
 from leadcrawler.domain.emails import (
     FILE_EXTENSIONS,
@@ -177,3 +180,52 @@ def test_file_extensions_are_not_top_level_domains() -> None:
     # Otherwise "file_name" would reject real addresses.
     for extension in FILE_EXTENSIONS:
         assert registered_domain(f"example.{extension}") is None, extension
+
+
+FAST_PATH_CORPUS = [
+    "produtor@empresa.com.br",
+    "Ana.Souza+cursos@Gmail.COM",
+    "x@xn--exmple-cua.com.br",
+    "ana@exämple.com.br",
+    "POSTMASTER@empresa.com.br",
+    "Abuse@empresa.com.br",
+    "a" * 64 + "@empresa.com.br",
+    "a" * 65 + "@empresa.com.br",
+    "a@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 63 + "." + "e" * 57 + ".com",
+    "b" * 60 + "@" + "c" * 63 + "." + "d" * 63 + "." + "e" * 60 + ".com.br",
+    "ana..souza@empresa.com.br",
+    ".ana@empresa.com.br",
+    "ana.@empresa.com.br",
+    "ana@empresa",
+    "ana@localhost",
+    "ana@empresa..com",
+    "ana@-empresa.com",
+    "ana@",
+    "@empresa.com",
+    "ana@empresa@outra.com",
+    "josé@empresa.com.br",
+    "o'neil&filhos{1}@empresa.com.br",
+    "ana@empresa.test",
+    "ana@192.168.0.1",
+]
+
+
+@pytest.mark.parametrize("address", FAST_PATH_CORPUS)
+def test_the_shared_domain_shortcut_answers_as_email_validator_does(address: str) -> None:
+    from leadcrawler.domain import emails
+
+    def outcome(validate: Callable[[str], ValidatedEmail]) -> tuple[str, ...]:
+        try:
+            found = validate(address)
+        except EmailNotValidError as exc:
+            return ("invalid", str(exc))
+        return (
+            found.normalized,
+            found.local_part,
+            found.domain,
+            found.ascii_domain,
+            str(found.ascii_email),
+            str(found.smtputf8),
+        )
+
+    assert outcome(emails._validate) == outcome(emails._validate_slowly)

@@ -368,3 +368,20 @@ def test_is_whatsapp_link() -> None:
     assert is_whatsapp_link("API.WhatsApp.com/send?phone=1")
     assert not is_whatsapp_link("https://notwa.me/5511912345678")
     assert not is_whatsapp_link("WhatsApp: (11) 91234-5678")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+55 11 91234-5678", "+55 11 3456-7890", "+55 11 1234-5678", "+55 00 91234-5678",
+        "+55 11 4004-0000", "+55 0800 123 4567", "+1 650 253 0000", "+1 555 010 0000",
+        "+44 20 7946 0958", "+351 912 345 678", "+800 1234 5678", "+882 1234 5678",
+        "+55 11 51234-5678", "+55 99 91234-5678",
+    ],
+)  # fmt: skip
+def test_validity_is_read_from_the_number_type_as_libphonenumber_would(raw: str) -> None:
+    import phonenumbers
+
+    info = normalize_phone(raw, "BR")
+    assert info is not None
+    assert info.is_valid == phonenumbers.is_valid_number(phonenumbers.parse(raw, "BR"))

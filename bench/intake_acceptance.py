@@ -1,0 +1,99 @@
+"""Issue 10's acceptance run: a messy list of N people into a fresh PostgreSQL database.
+
+    .venv/bin/python bench/intake_acceptance.py --people 50000
+    .venv/bin/python bench/intake_acceptance.py --people 50000 -s INTAKE_WORKERS=1
+
+The list (tests/support/lists.py): cp1252, ';', pt-BR headers, a third of the people written
+twice (upper-case e-mail, phone in E.164 instead of "(11) 9xxxx-xxxx"), one in ten a third
+time with a note spanning two lines, and about one row in twelve of garbage (no contact,
+invalid values, formula- and SQL-looking cells, a few 100 KB cells). `leadcrawler enrich
+LIST --skip-sites` runs as a new user would (DNS on, against a local dnsmasq that knows every
+company domain), then the base and the rejects file are checked: exactly one lead per person,
+every garbage line rejected, nothing else. Prints rows/s (wall, the CLI's own figure) and
+the child's CPU time and peak RSS.
+
+Run by hand; results go in bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from intake import fresh_database, timed_child  # noqa: E402
+
+from leadcrawler.storage.models import LeadRow  # noqa: E402
+from tests.support.dnsserver import running_dnsmasq  # noqa: E402
+from tests.support.lists import messy_list  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=50_000)
+    parser.add_argument("--server", default="postgresql+psycopg2://postgres@127.0.0.1:5432")
+    parser.add_argument("-s", "--set", action="append", default=[], help="extra enrich settings")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = Path(tmp) / "lista compradores.csv"
+        garbage, rows = messy_list(listing, args.people)
+        size = listing.stat().st_size / 1e6
+        print(f"{rows} rows ({size:.1f} MB), {args.people} people, {len(garbage)} garbage rows")
+        zone = "".join(
+            f"mx-host=empresa{n}.com.br,mx.empresa{n}.com.br,10\n" for n in range(args.people)
+        )
+        with (
+            running_dnsmasq(Path(tmp), zone, "empresa0.com.br") as dns,
+            fresh_database(args.server) as url,
+        ):
+            env = {**os.environ, "SCRAPY_PROJECT": "test"}
+            env.pop("SCRAPY_SETTINGS_MODULE", None)
+            command = [
+                sys.executable, "-m", "leadcrawler.cli", "enrich", str(listing),
+                "--database-url", url, "--skip-sites",
+                "-s", f"ENRICH_DNS_NAMESERVERS={dns.address}",
+                "-s", f"PERSIST_SPILL_DIR={tmp}/unsaved",
+            ]  # fmt: skip
+            for item in args.set:
+                command += ["-s", item]
+            started = time.monotonic()
+            seconds, rss, out = timed_child(command, env)
+            print(out.rstrip())
+            print(
+                f"wall {seconds:.1f} s: {rows / seconds:,.0f} rows/s end to end "
+                f"(process start included), peak RSS {rss:.0f} MiB, "
+                f"load {os.getloadavg()[0]:.1f}, {time.monotonic() - started:.0f} s in all"
+            )
+            engine = create_engine(url)
+            with engine.connect() as conn:
+                leads = conn.scalar(select(func.count()).select_from(LeadRow))
+                emails = conn.scalar(
+                    text("SELECT count(DISTINCT lead_id) FROM contacts WHERE kind = 'email'")
+                )
+            engine.dispose()
+        rejects = listing.with_name(f"{listing.stem}.rejects.csv")
+        with rejects.open(encoding="utf-8") as handle:
+            rejected = {int(r["line"]) for r in csv.DictReader(handle)}
+    ok = leads == args.people and emails == args.people and rejected == garbage
+    print(
+        f"leads {leads} for {args.people} people; garbage rejected {len(rejected & garbage)} "
+        f"of {len(garbage)}, other rows rejected {len(rejected - garbage)}: "
+        + ("OK" if ok else "WRONG")
+    )
+    if not ok:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

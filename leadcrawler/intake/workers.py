@@ -1,0 +1,279 @@
+"""Raw rows through the enricher, in batches, in this process or in worker processes.
+
+A list is CPU work (parse every e-mail and phone, judge, score, write), so an import uses
+every core: ``INTAKE_WORKERS`` processes (``0``: one per core for files of 2 MB and more,
+where starting the workers pays off; this process for smaller ones), each with its own chain and
+its own connection to the same base, each writing whole batches. Rows are routed by the
+domain of their first e-mail (else their first phone): the same person written twice lands
+on the same worker, and each e-mail domain is asked once (the MX cache is per process).
+Workers that write the same lead at once are safe for the reasons concurrent crawls are
+(the writer resolves identity again inside its transaction, under advisory locks on
+PostgreSQL and ``BEGIN IMMEDIATE`` on SQLite).
+
+A batch a worker could not finish is reported with its lines (reason ``error``), never
+dropped in silence. Knows no Scrapy: the intake spider (the Scrapy side) drives it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import pickle
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from leadcrawler.domain.items import ContactStatus, Lead
+from leadcrawler.enricher.config import MemoryStats, SettingsMap
+from leadcrawler.enricher.service import Chain
+from leadcrawler.intake.reader import RawRow
+from leadcrawler.intake.rows import Reject, line_of, to_lead
+from leadcrawler.storage.base import Base
+
+logger = logging.getLogger(__name__)
+
+
+def invalid_detail(lead: Lead) -> str:
+    """Why a rejected lead's contacts were judged invalid, for the rejects file."""
+    return "; ".join(
+        f"{c.kind}: {c.details.get('invalid_reason', 'invalid')}"
+        for c in lead.contacts
+        if c.status == ContactStatus.INVALID
+    )
+
+
+@dataclass
+class Outcome:
+    """What one batch of rows became: rejects (with lines), the leads kept, and the
+    counters the batch added (only from a worker: in this process they go straight to
+    the crawl's stats)."""
+
+    rejects: list[Reject] = field(default_factory=list)
+    kept: int = 0
+    stats: dict[str, int | float] = field(default_factory=dict)
+
+
+class RowEnricher:
+    """Raw rows -> leads -> ``chain.process_batch``; the rows' rejects come back."""
+
+    def __init__(self, chain: Chain, source_name: str, seen_at: datetime) -> None:
+        self.chain = chain
+        self.source_name = source_name
+        self.seen_at = seen_at
+
+    async def enrich(self, rows: list[RawRow]) -> Outcome:
+        outcome = Outcome()
+        leads: list[Lead] = []
+        for row in rows:
+            result = to_lead(row, self.source_name, self.seen_at)
+            if isinstance(result, Reject):
+                outcome.rejects.append(result)
+            else:
+                leads.append(result)
+        kept, rejected = await self.chain.process_batch(leads)
+        outcome.kept = len(kept)
+        for rejection in rejected:
+            line = line_of(rejection.lead.sighting.url)
+            if line is not None:
+                outcome.rejects.append(
+                    Reject(line, rejection.reason.reason, invalid_detail(rejection.lead))
+                )
+        return outcome
+
+
+def shard_of(row: RawRow, shards: int) -> int:
+    """The worker for ``row``: by its first e-mail's domain, else its first phone."""
+    if shards == 1:
+        return 0
+    email = row.first("email")
+    if email and "@" in email:
+        key = email.rpartition("@")[2].strip().lower()
+    else:
+        phone = row.first("phone") or row.first("whatsapp") or ""
+        key = "".join(ch for ch in phone if ch.isdigit())[-8:] or str(row.line)
+    return zlib.crc32(key.encode("utf-8", "replace")) % shards
+
+
+AUTO_WORKERS_FROM_BYTES = 2_000_000  # about 20,000 rows: below that, starting workers costs more
+
+
+def worker_count(setting: int, file_size: int) -> int:
+    """``INTAKE_WORKERS``; ``0`` is one per core for a big file, this process for a small one."""
+    if setting > 0:
+        return setting
+    if file_size < AUTO_WORKERS_FROM_BYTES:
+        return 1
+    return max(1, os.cpu_count() or 1)
+
+
+def plain_settings(values: dict[str, Any]) -> dict[str, Any]:
+    """The settings a worker's chain needs, leaving out what cannot cross a process."""
+    plain: dict[str, Any] = {}
+    for name, value in values.items():
+        try:
+            pickle.dumps(value)
+        except Exception:
+            logger.debug("Setting %s stays in the main process", name)
+            continue
+        plain[name] = value
+    return plain
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    settings: dict[str, Any]
+    database_url: str | None
+    run_id: int | None
+    source_name: str
+    seen_at: datetime
+    # The host's logging (level, file) and what it installs first (the log masking):
+    # a worker logs like the process that started it.
+    log_level: str = "WARNING"
+    log_file: str | None = None
+    prepare: Callable[[], None] | None = None
+
+
+class _Worker:
+    """One worker process's chain, base and event loop (built once, by ``_start``)."""
+
+    def __init__(self, setup: WorkerSetup) -> None:
+        self.stats = MemoryStats()
+        self.chain = Chain(SettingsMap(setup.settings), self.stats)
+        self.base = None
+        if setup.database_url is not None and self.chain.persister is not None:
+            self.base = Base.open(setup.database_url, auto_migrate=False)  # the parent did
+        self.chain.use_base(self.base)
+        if self.chain.persister is not None:
+            self.chain.persister.run_id = setup.run_id  # the parent's run: one run per import
+        self.rows = RowEnricher(self.chain, setup.source_name, setup.seen_at)
+        self.loop = asyncio.new_event_loop()
+
+    def enrich(self, rows: list[RawRow]) -> Outcome:
+        outcome = self.loop.run_until_complete(self._enrich(rows))
+        outcome.stats = {
+            key: value
+            for key, value in self.stats.get_stats().items()
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        }
+        self.stats.values.clear()
+        return outcome
+
+    async def _enrich(self, rows: list[RawRow]) -> Outcome:
+        outcome = await self.rows.enrich(rows)
+        if self.chain.persister is not None:
+            await self.chain.persister.flush()  # written before the batch is reported done
+        return outcome
+
+    def coverage(self) -> tuple[int, float, Counter[str], Counter[str]]:
+        enricher = self.chain.enricher
+        if enricher is None:
+            return 0, 0.0, Counter(), Counter()
+        return enricher.leads, enricher.seconds, enricher.covered, enricher.steps
+
+
+_worker: _Worker | None = None
+
+
+def _start(setup: WorkerSetup) -> None:
+    global _worker
+    if setup.prepare is not None:
+        setup.prepare()
+    logging.basicConfig(
+        level=setup.log_level,
+        filename=setup.log_file,
+        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s",
+    )
+    _worker = _Worker(setup)
+
+
+def _enrich(rows: list[RawRow]) -> Outcome:
+    assert _worker is not None
+    return _worker.enrich(rows)
+
+
+def _coverage() -> tuple[int, float, Counter[str], Counter[str]]:
+    assert _worker is not None
+    return _worker.coverage()
+
+
+class WorkerPool:
+    """``size`` worker processes, one per shard of the rows (a row always goes to the same
+    one). Async: ``submit`` returns when the worker has room, ``drain`` waits for all."""
+
+    def __init__(self, setup: WorkerSetup, size: int, batch_size: int) -> None:
+        context = multiprocessing.get_context("spawn")  # never fork a running reactor
+        self.executors = [
+            ProcessPoolExecutor(1, mp_context=context, initializer=_start, initargs=(setup,))
+            for _ in range(size)
+        ]
+        self.batch_size = batch_size
+        self.pending: list[list[RawRow]] = [[] for _ in range(size)]
+        self.running: list[list[tuple[asyncio.Future[Outcome], list[RawRow]]]] = [
+            [] for _ in range(size)
+        ]
+        self.outcomes: list[Outcome] = []
+
+    @property
+    def size(self) -> int:
+        return len(self.executors)
+
+    async def add(self, row: RawRow) -> None:
+        shard = shard_of(row, self.size)
+        self.pending[shard].append(row)
+        if len(self.pending[shard]) >= self.batch_size:
+            await self._send(shard)
+
+    async def _send(self, shard: int) -> None:
+        rows, self.pending[shard] = self.pending[shard], []
+        if not rows:
+            return
+        running = self.running[shard]
+        while len(running) >= 2:  # one batch working, one waiting: memory stays flat
+            await self._collect(running.pop(0))
+        loop = asyncio.get_running_loop()
+        running.append((loop.run_in_executor(self.executors[shard], _enrich, rows), rows))
+
+    async def _collect(self, entry: tuple[asyncio.Future[Outcome], list[RawRow]]) -> None:
+        future, rows = entry
+        try:
+            outcome = await future
+        except Exception as exc:
+            logger.error(
+                "A worker could not enrich %d rows (%s); they are in the rejects file",
+                len(rows),
+                exc.__class__.__name__,
+            )
+            outcome = Outcome(rejects=[Reject(row.line, "error", "worker failed") for row in rows])
+        self.outcomes.append(outcome)
+
+    def take_outcomes(self) -> list[Outcome]:
+        outcomes, self.outcomes = self.outcomes, []
+        return outcomes
+
+    async def drain(self) -> None:
+        """Send what is pending and wait for every batch."""
+        for shard in range(self.size):
+            await self._send(shard)
+        for running in self.running:
+            while running:
+                await self._collect(running.pop(0))
+
+    async def coverage(self) -> list[tuple[int, float, Counter[str], Counter[str]]]:
+        loop = asyncio.get_running_loop()
+        found = []
+        for executor in self.executors:
+            try:
+                found.append(await loop.run_in_executor(executor, _coverage))
+            except Exception as exc:
+                logger.warning("A worker's coverage is lost: %s", exc.__class__.__name__)
+        return found
+
+    def close(self) -> None:
+        for executor in self.executors:
+            executor.shutdown(wait=True, cancel_futures=True)
