@@ -300,3 +300,14 @@ def test_migration_backfills_leads_seen_once_and_old_merges_cannot_be_split(
     ]
     out = rebuild(database_url, capsys)
     assert "2 lead(s) before, 2 after (0 merged), 0 part(s) split off" in out
+
+
+def test_forget_deletes_the_keys_a_persons_sightings_brought(database_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    run_chain(database_url, producers())
+    assert main(["forget", "carla@carlamenezes.com.br", "--database-url", database_url]) == 0
+    assert "sighting_keys" in capsys.readouterr().out
+    store = open_store(database_url)
+    with store.sessions() as session:
+        left = list(session.execute(select(SightingKey.key, SightingKey.display_name)))
+    store.engine.dispose()
+    assert left and not [row for row in left if "carla" in str(row).lower()]
