@@ -389,3 +389,30 @@ def test_a_crawl_writing_during_a_rebuild_waits_and_ends_consistent(pg_url: str)
     assert len(owners) == 20 and len(set(owners.values())) == 10
     assert set(times.values()) == {8}
     store.engine.dispose()
+
+
+def test_a_directory_page_an_old_rule_merged_links_nobody_after_a_rebuild(
+    database_url: str, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    # Six producers' own pages, then a page linking all six (more than
+    # ENRICH_SITE_MAX_CHECKOUT_LINKS = 5) whose name even agrees with the first producer's:
+    # the old rule merged all seven; today it is a directory and joins nobody.
+    names = ["Bruno Teixeira", "Carla Menezes", "Davi Rocha", "Elis Prado", "Fabio Lima", "Gil Sa"]
+    urls = [f"https://pay.kiwify.com.br/DiR{n:04d}" for n in range(len(names))]
+    run_chain(
+        database_url,
+        [
+            sighting(name, "kiwify", url, offer=(url, "97.00"))
+            for name, url in zip(names, urls, strict=True)
+        ],
+    )
+    directory = sighting("Bruno Teixeira Indica", "site", BLOG, seen_at=T0 + timedelta(days=1))
+    directory.offers = [Offer(platform="kiwify", checkout_url=url) for url in urls]
+    run_chain(database_url, [directory])
+    assert len(snapshot(database_url)) == 1
+    out = rebuild(database_url, capsys)
+    assert "1 lead(s) before, 7 after (0 merged), 6 part(s) split off" in out
+    after = snapshot(database_url)
+    assert set(after) == {*names, "Bruno Teixeira Indica"}
+    assert after["Bruno Teixeira Indica"]["offers"] == []
+    assert [after[name]["offers"] for name in names] == [[url] for url in urls]
