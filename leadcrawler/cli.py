@@ -68,6 +68,7 @@ from leadcrawler.storage.privacy import (
     record_audit,
 )
 from leadcrawler.storage.readmodel import StoredLead
+from leadcrawler.storage.rebuild import RebuildLimits
 from leadcrawler.storage.repository import LeadFilter, LeadStore
 from leadcrawler.storage.store import open_store
 
@@ -474,14 +475,20 @@ def cmd_dedupe(args: argparse.Namespace, out: TextIO) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     existing_store(settings["DATABASE_URL"]).engine.dispose()
+    limits = RebuildLimits(
+        max_checkouts=settings.getint("ENRICH_SITE_MAX_CHECKOUT_LINKS"),
+        max_contacts=settings.getint("ENRICH_SITE_MAX_CONTACTS"),
+    )
     store = open_store(settings["DATABASE_URL"], name_similarity=similarity)
     try:
-        result = store.rebuild_links(rules)
+        result = store.rebuild_links(rules, limits=limits, dry_run=args.dry_run)
     finally:
         store.engine.dispose()
+    verb = "Would re-link (dry run, nothing changed)" if result.dry_run else "Re-linked"
     print(
-        f"Re-linked the base: {result.leads_before} lead(s) before, {result.leads_after} after "
-        f"({result.merged} merged), {result.keys} identity key(s)",
+        f"{verb} the base: {result.leads_before} lead(s) before, {result.leads_after} after "
+        f"({result.merged} merged), {result.split} part(s) split off, "
+        f"{result.keys} identity key(s)",
         file=out,
     )
     return 0
@@ -891,7 +898,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
     dedupe = add("dedupe", "Re-link the whole base with the current identity rules")
-    dedupe.add_argument("--rebuild", action="store_true", help="recompute keys and merge")
+    dedupe.add_argument(
+        "--rebuild", action="store_true", help="group the sightings again: merge and split leads"
+    )
+    dedupe.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="with --rebuild: count what would change, change nothing",
+    )
     dedupe.set_defaults(func=cmd_dedupe)
     add("migrate", "Bring the base's schema up to date").set_defaults(func=cmd_migrate)
     replay = add("replay", "Store the leads parked while the base was away (PERSIST_SPILL_DIR)")

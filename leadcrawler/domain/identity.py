@@ -33,7 +33,10 @@ from leadcrawler.domain.social import CANONICAL_HOSTS, NETWORK_HOSTS
 
 CHECKOUT_PREFIX = "checkout:"
 LINKED_PREFIX = "linked:"
+UID_PREFIX = "uid:"  # the lead a stored sighting was written to (``sighting_keys`` only)
 WEAK_PREFIXES = ("domain:", LINKED_PREFIX)
+CONTACT_PREFIXES = ("email:", "phone:", "social:", "cnpj:")
+SITE_SOURCES = frozenset({"site"})  # sightings of a producer's own website, not a platform page
 DEFAULT_NAME_SIMILARITY = 85  # 0-100, rapidfuzz token-set ratio that counts as "same name"
 
 # network (named by :mod:`leadcrawler.domain.social`) -> how many leading path segments make
@@ -76,6 +79,34 @@ def lookups(key: str) -> list[tuple[str, bool]]:
     if key.startswith(LINKED_PREFIX):
         return [(key, True), (CHECKOUT_PREFIX + key.removeprefix(LINKED_PREFIX), True)]
     return [(key, is_weak(key))]
+
+
+def sighting_keys(
+    recorded: Iterable[str], *, source: str, max_checkouts: int, max_contacts: int
+) -> list[str]:
+    """The keys a stored sighting links with under the current rules (``dedupe --rebuild``).
+
+    ``recorded``: the keys written with the sighting. A checkout on a producer's-site
+    sighting is a link found there (``linked:``), never the site owner's own checkout
+    (older versions wrote it as ``checkout:``); a sighting linking more than
+    ``max_checkouts`` checkouts is a directory of products and links nobody by them; one
+    carrying more than ``max_contacts`` contacts (and CNPJs) is a directory of people and
+    links nobody by those.
+    """
+    keys = list(dict.fromkeys(recorded))
+    if source in SITE_SOURCES:
+        keys = [
+            LINKED_PREFIX + key.removeprefix(CHECKOUT_PREFIX)
+            if key.startswith(CHECKOUT_PREFIX)
+            else key
+            for key in keys
+        ]
+        keys = list(dict.fromkeys(keys))
+    if sum(key.startswith(LINKED_PREFIX) for key in keys) > max_checkouts:
+        keys = [key for key in keys if not key.startswith(LINKED_PREFIX)]
+    if sum(key.startswith(CONTACT_PREFIXES) for key in keys) > max_contacts:
+        keys = [key for key in keys if not key.startswith(CONTACT_PREFIXES)]
+    return keys
 
 
 def social_key(url: str) -> str | None:

@@ -211,7 +211,7 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         batch = max(1, settings.getint("INTAKE_READ_BATCH", 1000))
         in_flight_max = max(1, settings.getint("INTAKE_MAX_IN_FLIGHT", 2000))
         seen_at = utcnow()
-        sites = settings.getbool("ENRICH_SITE_ENABLED")
+        sites = self._site_config().enabled
         direct = await self._direct_enricher(seen_at)
         self.logger.info("Importing %s (%s)", self.path.name, source.kind)
         try:

@@ -47,10 +47,10 @@ from leadcrawler.storage.models import (
     LeadKey,
     LeadRow,
     OfferRow,
-    SightingRow,
     Suppression,
     ValueHistory,
 )
+from leadcrawler.storage.sightingkeys import write_sightings
 
 if TYPE_CHECKING:
     from leadcrawler.storage.repository import LeadStore, SaveResult
@@ -437,8 +437,10 @@ class BatchWriter:
                 "last_seen": o.last_seen,
             },
         )
-        self._insert(
-            SightingRow,
+        write_sightings(  # the sightings and the keys each brought (sighting_keys)
+            self,
+            leads,
+            final,
             [
                 {
                     "lead_id": real[eid],

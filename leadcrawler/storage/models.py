@@ -152,6 +152,28 @@ class SightingRow(Base):
     seen_at: Mapped[datetime]
 
 
+class SightingKey(Base):
+    """An identity key one sighting brought, as written (``dedupe --rebuild`` replays them).
+
+    ``lead_keys`` says which lead holds a key now; this table says which sighting brought
+    it, so a rebuild under changed rules can split a lead as well as merge. The names are
+    the ones the sighting was seen with (weak keys link only when names agree). A
+    ``uid:<lead uid>`` row records the lead the sighting was written to: a sighting with no
+    name of its own follows it. Sightings stored before migration 0008 have rows only
+    when their lead had that one sighting (the backfill).
+    """
+
+    __tablename__ = "sighting_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sighting_id: Mapped[int] = mapped_column(
+        ForeignKey("sightings.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(600))
+    display_name: Mapped[str | None] = mapped_column(Text)
+    legal_name: Mapped[str | None] = mapped_column(Text)
+
+
 class ValueHistory(Base):
     """Every value a lead's field or offer ever had, with when it was seen.
 

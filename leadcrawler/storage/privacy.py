@@ -47,6 +47,7 @@ from leadcrawler.storage.models import (
     LeadRow,
     OfferRow,
     Run,
+    SightingKey,
     SightingRow,
     Suppression,
     ValueHistory,
@@ -56,7 +57,9 @@ from leadcrawler.storage.readmodel import as_utc, lead_provenance
 logger = logging.getLogger(__name__)
 
 # Tables whose rows hold a lead's personal data (rewritten on PostgreSQL after a forget).
-PERSONAL_TABLES = ("leads", "contacts", "offers", "lead_keys", "sightings", "value_history")
+PERSONAL_TABLES = (
+    "leads", "contacts", "offers", "lead_keys", "sightings", "sighting_keys", "value_history",
+)  # fmt: skip
 SCRUBBED_TABLES = (*PERSONAL_TABLES, "frontier", "runs")
 
 
@@ -327,6 +330,15 @@ class PrivacyStore:
                 )
                 runs += 1
         counts["runs_redacted"] = runs
+        # The keys their sightings brought (e-mails, phones, names): before the sightings.
+        result = session.execute(
+            delete(SightingKey).where(
+                SightingKey.sighting_id.in_(
+                    select(SightingRow.id).where(SightingRow.lead_id.in_(ids))
+                )
+            )
+        )
+        counts["sighting_keys"] = int(result.rowcount or 0)  # type: ignore[attr-defined]
         for name, table in (
             ("contacts", ContactRow),
             ("offers", OfferRow),

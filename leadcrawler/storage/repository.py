@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, or_, select, text, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from leadcrawler.domain.facts import ContactView, LeadView, OfferView, score_lead
@@ -51,10 +51,10 @@ from leadcrawler.storage.models import (
     ValueHistory,
 )
 from leadcrawler.storage.readmodel import StoredLead, as_utc, lead_provenance
+from leadcrawler.storage.rebuild import RebuildLimits
 
 LEAD_FIELDS = ("display_name", "legal_name", "cnpj", "website", "domain")
 HISTORY_FIELDS = ("display_name", "legal_name", "cnpj", "website")
-REBUILD_ADVISORY_LOCK = 0x1EAD_DEDE  # held by `dedupe --rebuild` on PostgreSQL
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +92,14 @@ RETRYABLE_MX = frozenset({"dns-timeout", "dns-error"})
 class RebuildResult:
     leads_before: int = 0
     leads_after: int = 0
-    merged: int = 0
+    merged: int = 0  # leads folded into an older one
+    split: int = 0  # parts of leads moved out (to a new lead, or to the lead they belong with)
     keys: int = 0
+    dry_run: bool = False
+
+
+class _DryRun(Exception):
+    """Rolls the rebuild's transaction back once it has counted what it would do."""
 
 
 class LeadStore:
@@ -320,44 +326,31 @@ class LeadStore:
 
     # --- re-linking -----------------------------------------------------------------
 
-    def rebuild_links(self, rules: Rules | None) -> RebuildResult:
-        """Recompute every lead's identity keys with the current rules and merge again.
+    def rebuild_links(
+        self,
+        rules: Rules | None,
+        *,
+        limits: RebuildLimits | None = None,
+        dry_run: bool = False,
+    ) -> RebuildResult:
+        """Group the stored sightings again under the current rules: merge and split leads.
 
-        One transaction: either the whole base is re-linked or nothing changes. Leads are
-        visited oldest first, so a merge always keeps the oldest lead. Running it twice
-        changes nothing the second time.
+        One transaction: either the whole base is re-linked or nothing changes (with
+        ``dry_run``, nothing does: the counts say what would). A lead keeps its id with
+        the part holding its oldest sighting; several leads in one group merge into the
+        oldest. Running it twice changes nothing the second time. See
+        :mod:`leadcrawler.storage.rebuild`.
         """
-        result = RebuildResult()
-        with self.writes.begin() as session:
-            if self.engine.dialect.name == "postgresql":
-                session.execute(
-                    text("SELECT pg_advisory_xact_lock(:id)"), {"id": REBUILD_ADVISORY_LOCK}
-                )
-            ids = list(session.scalars(select(LeadRow.id).order_by(LeadRow.id)))
-            result.leads_before = len(ids)
-            linked = self._linked_offers(session)
-            session.execute(delete(LeadKey))
-            touched: set[int] = set()
-            for lead_id in ids:
-                row = session.get(LeadRow, lead_id)
-                if row is None:
-                    continue  # already merged into an older lead
-                keys = self._stored_keys(session, row, linked)
-                linked = self._linked_ids(session, keys, row.display_name or row.legal_name)
-                linked.discard(lead_id)
-                survivor_id = min(linked | {lead_id})
-                for other in sorted((linked | {lead_id}) - {survivor_id}):
-                    self._merge(session, survivor_id, other)
-                    result.merged += 1
-                self._add_keys(session, survivor_id, keys)
-                touched.add(survivor_id)
-            session.flush()
-            if rules is not None:
-                for lead_id in touched:
-                    if session.get(LeadRow, lead_id) is not None:
-                        self._rescore(session, lead_id, rules)
-            result.leads_after = session.scalar(select(func.count()).select_from(LeadRow)) or 0
-            result.keys = session.scalar(select(func.count()).select_from(LeadKey)) or 0
+        from leadcrawler.storage.rebuild import Rebuild
+
+        result = RebuildResult(dry_run=dry_run)
+        try:
+            with self.writes.begin() as session:
+                Rebuild(self, session, limits or RebuildLimits()).run(rules, result)
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
         return result
 
     @staticmethod
