@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lxml import etree
@@ -17,9 +18,7 @@ _QUOTE_HINTS = (
     "quote", "citacao", "resultado", "alunos", "alunas", "clientes", "prova-social",
     "provasocial", "socialproof",
 )  # fmt: skip
-
-# @handles written as text (folded text). A network word near the handle ties it to that
-# network; a follow word ("siga", "me segue", "perfil") ties it to the network the page
+_QUOTE_HINTS_RE = re.compile("|".join(_QUOTE_HINTS))
 
 
 def _is_quote(elem: Any) -> bool:
@@ -27,7 +26,7 @@ def _is_quote(elem: Any) -> bool:
     if elem.tag in _QUOTE_TAGS:
         return True
     names = class_words(elem)
-    return any(hint in names for hint in _QUOTE_HINTS)
+    return _QUOTE_HINTS_RE.search(names) is not None
 
 
 _ICON_TAGS = frozenset({"i", "span", "svg", "img", "em"})

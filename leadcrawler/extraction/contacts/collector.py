@@ -30,6 +30,7 @@ from leadcrawler.extraction.contacts.handles import (
 from leadcrawler.extraction.contacts.jsonld import URI_SCHEME_RE, ld_nodes, ld_strings, same_site
 from leadcrawler.extraction.contacts.patterns import (
     CF_PATH,
+    DIGIT_RE,
     LABEL_BEFORE_RE,
     LABEL_ONLY_RE,
     LABEL_START_RE,
@@ -316,6 +317,8 @@ class Collector:
         return EMAIL_IN_TEXT_RE.sub(lambda m: " " * len(m.group(0)), block)
 
     def text_phones(self, block: str, previous: str) -> None:
+        if not DIGIT_RE.search(block):
+            return  # most blocks: libphonenumber's matcher needs a digit to find anything
         text = URL_IN_TEXT_RE.sub(lambda m: " " * len(m.group(0)), block)
         text = NOT_PHONE_RE.sub(lambda m: " " * len(m.group(0)), text)
         folded_block = fold(block)
@@ -340,6 +343,8 @@ class Collector:
         between them): a name alone on it ("Ana Doces Ltda<br>CNPJ: ...") is the CNPJ's.
         """
         text = clean(block)
+        if not DIGIT_RE.search(text):
+            return  # every CNPJ spelling ends in two digits
         above = clean(line_above)
         for cnpj, start, end in cnpj_matches(block):
             if cnpj is None:

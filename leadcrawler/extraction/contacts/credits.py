@@ -15,6 +15,9 @@ from leadcrawler.extraction.contacts.tree import HIDDEN_TAGS, class_words, is_bl
 
 _FOOTER_HINTS = ("footer", "rodape", "copyright", "bottom")
 _CREDIT_HINTS = ("credit", "creditos", "developer", "desenvolvedor", "agencia", "madeby", "devby")
+# Each hint list as one search (a hint anywhere in the folded class and id).
+_FOOTER_HINTS_RE = re.compile("|".join(_FOOTER_HINTS))
+_CREDIT_HINTS_RE = re.compile("|".join(_CREDIT_HINTS))
 # On folded text (lower case, no accents): a credit verb with "por"/"by" close after it.
 # Strong phrases are web credits wherever they are (in a short line); weak ones ("criado
 # por", "made by") also describe courses and methods, so they count only in a footer.
@@ -35,7 +38,7 @@ _CREDIT_SCOPE_MAX = 100  # characters: a credit outside a footer is a short line
 
 def _in_footer(elem: Any) -> bool:
     for node in (elem, *elem.iterancestors()):
-        if node.tag == "footer" or any(hint in class_words(node) for hint in _FOOTER_HINTS):
+        if node.tag == "footer" or _FOOTER_HINTS_RE.search(class_words(node)):
             return True
     return False
 
@@ -68,7 +71,7 @@ def find_credits(root: Any) -> Credits:
     for elem in root.iter():
         if not isinstance(elem.tag, str) or elem.tag in HIDDEN_TAGS:
             continue
-        if elem.tag not in ("html", "body") and any(h in class_words(elem) for h in _CREDIT_HINTS):
+        if elem.tag not in ("html", "body") and _CREDIT_HINTS_RE.search(class_words(elem)):
             credits.elements.add(elem)
             continue
         for kind in ("text", "tail"):

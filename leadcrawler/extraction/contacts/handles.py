@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+# @handles written as text (folded text). A network word near the handle ties it to that
+# network; a follow word ("siga", "me segue", "perfil") ties it to the network the page
 # links profiles of (Instagram when it links none); a line that is only the handle needs
 # the page's own profile links of one network.
 HANDLE_RE = re.compile(r"(?<![\w.@/:+-])@([A-Za-z0-9_][A-Za-z0-9_.]{0,39})")

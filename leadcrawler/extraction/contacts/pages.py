@@ -22,14 +22,20 @@ _NOT_A_PAGE_RE = re.compile(
 )
 
 
+# One pattern per group, compiled once: any of its names as whole "-"-separated words.
+_CONTACT_PAGE_RES = tuple(
+    re.compile(r"(?:^|-)(?:" + "|".join(map(re.escape, names)) + r")(?:-|$)")
+    for names in _CONTACT_PAGE_GROUPS
+)
+_NOT_WORD_RE = re.compile(r"[^a-z0-9]+")
+
+
 def _page_priority(path: str, text: str) -> int | None:
-    words = re.sub(r"[^a-z0-9]+", "-", fold(unquote(path))).strip("-")
-    label = re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
-    for priority, names in enumerate(_CONTACT_PAGE_GROUPS):
-        for name in names:
-            pattern = rf"(?:^|-){re.escape(name)}(?:-|$)"
-            if re.search(pattern, words) or re.search(pattern, label):
-                return priority
+    words = _NOT_WORD_RE.sub("-", fold(unquote(path))).strip("-")
+    label = _NOT_WORD_RE.sub("-", fold(text)).strip("-")
+    for priority, pattern in enumerate(_CONTACT_PAGE_RES):
+        if pattern.search(words) or pattern.search(label):
+            return priority
     return None
 
 

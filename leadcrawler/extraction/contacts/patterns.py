@@ -35,6 +35,7 @@ NOT_PHONE_RE = re.compile(
     r"|\b(?:cep|cpf|cnpj)\W{0,3}[\d.\-/]+",  # labelled numbers
     re.IGNORECASE,
 )
+DIGIT_RE = re.compile(r"\d")  # any decimal digit (Unicode Nd, as libphonenumber reads them)
 URL_IN_TEXT_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 PHONE_SEPARATOR_RE = re.compile(r"[\s().+-]")
 

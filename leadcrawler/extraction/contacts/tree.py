@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -121,7 +122,15 @@ def absolute_url(base_url: str, href: str) -> str | None:
 
 
 def class_words(elem: Any) -> str:
-    return fold(f"{elem.get('class') or ''} {elem.get('id') or ''}").replace("-", "")
+    """An element's class and id, folded, without hyphens ("rodape", "credit", "depoimento")."""
+    return _class_words(elem.get("class"), elem.get("id"))
+
+
+@lru_cache(maxsize=4096)
+def _class_words(classes: str | None, ident: str | None) -> str:
+    # Cached: a page, and a site's pages, repeat the same few class attributes hundreds of
+    # times, and the credit, footer and quotation tests ask for them once per element.
+    return fold(f"{classes or ''} {ident or ''}").replace("-", "")
 
 
 def is_block(elem: Any) -> bool:
