@@ -54,6 +54,8 @@ class Credits:
     tail_cut: dict[Any, int] = field(default_factory=dict)  # elem -> offset in .tail
 
     def covers(self, elem: Any) -> bool:
+        if not self.elements:
+            return False  # most pages credit no agency: no walk up the tree per element
         return any(node in self.elements for node in (elem, *elem.iterancestors()))
 
 
