@@ -2,7 +2,8 @@
 
 Settings: ``SPIDER_MODULES`` (as Scrapy), ``PLATFORMS_EXTRA_FILES`` (more platforms files,
 read after the bundled ``leadcrawler/data/platforms.toml``; a table there with a bundled
-key replaces that platform). A platform with a spider module of its own (``kiwify``,
+key replaces that platform; a platform naming a page ``reader`` extraction does not have
+stops the crawl with one line). A platform with a spider module of its own (``kiwify``,
 ``hubla``, ``hotmart``) keeps it; every other one gets
 :class:`leadcrawler.spiders.ladder.LadderSpider` under its key, so ``scrapy crawl <key>``
 and ``scrapy list`` know it without any Python.
@@ -14,6 +15,7 @@ from scrapy.settings import BaseSettings
 from scrapy.spiderloader import SpiderLoader
 
 from leadcrawler.domain.platforms import PlatformFileError, load_platforms, register_platform_files
+from leadcrawler.extraction.extract import PAGE_READERS
 from leadcrawler.spiders.ladder import LadderSpider
 
 
@@ -24,6 +26,12 @@ class PlatformSpiderLoader(SpiderLoader):
         except (OSError, PlatformFileError) as exc:
             # A clear one-line error and a non-zero exit, not a traceback.
             raise SystemExit(f"leadcrawler: {exc}") from None
+        for key, platform in load_platforms().items():
+            if platform.reader is not None and platform.reader not in PAGE_READERS:
+                raise SystemExit(
+                    f"leadcrawler: platform {key!r}: unknown reader {platform.reader!r}; "
+                    f"known: {', '.join(PAGE_READERS)}"
+                )
         super().__init__(settings)
 
     def _load_all_spiders(self) -> None:

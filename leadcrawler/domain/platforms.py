@@ -38,6 +38,9 @@ class Platform:
     states: tuple[str, ...] = STATE_FORMATS  # page-state formats to try, in order
     seller_id: re.Pattern[str] = re.compile(DEFAULT_SELLER_ID)  # shape of a seller id
     domains: tuple[str, ...] = ()  # other domains it owns: help centres, mailboxes, marketing
+    # A small reader of the platform's own (extraction's PAGE_READERS) in place of the
+    # generic structured-data and text rungs, for pages the generic ladder misreads.
+    reader: str | None = None
 
     def checkout_url(self, url: str) -> str:
         """The canonical checkout URL of a product page: short links map to their checkout."""
@@ -126,6 +129,9 @@ def _platform(key: str, spec: Any, where: str) -> Platform:
         raise fail(f"bad regular expression: {exc}") from None
     if any("id" not in pattern.groupindex for pattern in paths):
         raise fail('every product_paths pattern needs a named group "id"')
+    reader = spec.get("reader")
+    if reader is not None and not (isinstance(reader, str) and re.fullmatch(r"[a-z_]+", reader)):
+        raise fail("reader must name a page reader (lower-case letters and _)")
     return Platform(
         key=key,
         name=spec["name"],
@@ -138,6 +144,7 @@ def _platform(key: str, spec: Any, where: str) -> Platform:
         states=states,
         seller_id=seller_id,
         domains=tuple(d.lower() for d in spec.get("domains", ())),
+        reader=reader,
     )
 
 

@@ -43,6 +43,10 @@ def strip_invisible(s: str) -> str:
     """
     if s.isascii() and s.isprintable():
         return s  # the common case, without a per-character pass
+    if _INVISIBLE_LETTERS.isdisjoint(s) and "".join(s.split()).isprintable():
+        # Accented text: no Cc/Cf/Cs character outside whitespace (which is kept), so
+        # nothing to strip (isprintable() is False for every Cc, Cf and Cs character).
+        return s
     return "".join(char for char in s if _keep(char))
 
 

@@ -68,10 +68,12 @@ def _drop_param(name: str, value: str) -> bool:
     return bool(_EMAIL_LIKE_RE.search(value))
 
 
+@lru_cache(maxsize=8192)
 def canonical_host(host: str) -> str | None:
     """Lower-case ASCII (IDNA) form of a host name, or None if it is not a usable host.
 
     IP addresses come back as written (IPv6 without brackets); a trailing dot is dropped.
+    Cached: a page names the same few hosts in all its links.
     """
     host = strip_invisible(host).strip().rstrip(".").lower()
     if not host:
@@ -164,8 +166,13 @@ def registered_domain(url_or_host: str | None) -> str | None:
     else:
         hostname = text.split("/", 1)[0].rsplit(":", 1)[0] if "[" not in text else None
     host = canonical_host(hostname) if hostname else None
-    if host is None:
-        return None
+    return None if host is None else _registered_host(host)
+
+
+@lru_cache(maxsize=8192)
+def _registered_host(host: str) -> str | None:
+    """:func:`registered_domain` of a canonical host (cached: the public suffix lookup and
+    the IP address test cost more than everything else a link needs)."""
     try:
         ipaddress.ip_address(host)
     except ValueError:

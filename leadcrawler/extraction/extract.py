@@ -9,9 +9,11 @@
 3. visible text (:mod:`~leadcrawler.extraction.labels`: labelled names, contact links,
    e-mails next to a support cue; :mod:`~leadcrawler.extraction.prices`: BRL prices).
 
-Kiwify has its own small reader (:mod:`~leadcrawler.extraction.kiwify`), a producer's own
-site :mod:`~leadcrawler.extraction.contacts`. Helpers return raw strings; cleaning belongs to
-the normalize step. Reads no settings.
+A platform whose pages the generic rungs misread names a small reader of its own in
+``platforms.toml`` (``reader = "kiwify"``: :data:`PAGE_READERS`), which replaces the
+structured-data and text rungs; page state, stats and the lead stay the ladder's. A
+producer's own site is read by :mod:`~leadcrawler.extraction.contacts`. Helpers return raw
+strings; cleaning belongs to the normalize step. Reads no settings.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from leadcrawler.domain.items import Certainty, ContactKind, ContactPoint, Lead, Offer, Sighting
 from leadcrawler.domain.phones import whatsapp_phone_text
 from leadcrawler.extraction.contacts import browser_tree
+from leadcrawler.extraction.kiwify import read_kiwify_page
 from leadcrawler.extraction.labels import (
     STRUCK,
     labelled_name,
@@ -57,6 +60,12 @@ from leadcrawler.extraction.state import (
 from leadcrawler.extraction.structured import json_ld, ld_name, ld_type_is, meta, rung_guard
 
 logger = logging.getLogger(__name__)
+
+# Platforms' own readers, by the name ``platforms.toml`` gives in ``reader``: each puts its
+# fields in the page's facts (first rung wins) in place of the generic structured-data and
+# text rungs. Fields named ``seller`` and ``store_id`` are the legal name and the seller id.
+PageReader = Callable[[HtmlPage, "PageFacts", re.Pattern[str]], None]
+PAGE_READERS: dict[str, PageReader] = {"kiwify": read_kiwify_page}
 
 # --- The whole ladder, for platforms whose pages are JavaScript applications ---------------
 
@@ -121,7 +130,8 @@ class PageFacts:
 
     def lead(self, *, platform: str, spider: str, url: str, checkout_url: str) -> Lead | None:
         """The producer as a :class:`Lead`, or None when the page names nobody."""
-        producer, legal_name = self.get("producer"), self.get("legal_name")
+        producer = self.get("producer")
+        legal_name = self.get("legal_name") or self.get("seller")
         if not (producer or legal_name or self.contacts):
             return None
         return Lead(
@@ -146,7 +156,7 @@ class PageFacts:
                     checkout_url=checkout_url,
                     product_name=self.get("product"),
                     price_brl=self.get("price"),
-                    seller_id=self.get("seller_id"),
+                    seller_id=self.get("seller_id") or self.get("store_id"),
                 )
             ],
         )
@@ -167,6 +177,7 @@ def read_product_page(
     states: Iterable[str],
     seller_id: re.Pattern[str],
     money_in_state: str = "reais",
+    reader: str | None = None,
 ) -> PageFacts:
     """Climb the ladder on a product page: structured data, then each page-state format in
     ``states`` (keys of :data:`STATE_READERS`), then the rendered text.
@@ -176,12 +187,21 @@ def read_product_page(
     ``money_in_state`` is the platform's convention for whole amounts in the page state
     (``"cents"`` or ``"reais"``). A price shown as text wins over the page state's (the
     buyer sees it); any price above :data:`MAX_PRICE` is refused and counted in
-    ``rejected`` as ``price_too_high``.
+    ``rejected`` as ``price_too_high``. ``reader`` names the platform's own reader
+    (:data:`PAGE_READERS`), which then replaces the structured-data and text rungs.
     """
+    own_reader = None
+    if reader is not None:
+        own_reader = PAGE_READERS.get(reader)
+        if own_reader is None:
+            raise ValueError(f"unknown page reader {reader!r}; known: {', '.join(PAGE_READERS)}")
     browser_tree(response.selector.root)  # markup after </html> is read, as browsers show it
     page = PageFacts()
-    with rung_guard(page.failed_rungs, "structured", response.url):
-        _read_structured(response, page)
+    if own_reader is not None:
+        own_reader(response, page, seller_id)
+    else:
+        with rung_guard(page.failed_rungs, "structured", response.url):
+            _read_structured(response, page)
     for rung in states:
         with rung_guard(page.failed_rungs, rung, response.url):
             state = STATE_READERS[rung](response)
@@ -193,8 +213,9 @@ def read_product_page(
             facts = state_facts(state, money_in_state)
             page.rejected += ["price_too_high"] * facts.rejected_prices
             _read_state(rung, facts, page, seller_id)
-    with rung_guard(page.failed_rungs, "text", response.url):
-        _read_text(response, page)
+    if own_reader is None:
+        with rung_guard(page.failed_rungs, "text", response.url):
+            _read_text(response, page)
     return page
 
 

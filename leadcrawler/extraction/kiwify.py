@@ -1,73 +1,81 @@
-"""Kiwify's checkout pages: the product, the producer, the legal seller, the price, the store.
+"""Kiwify's reader hook for the shared ladder: the product, the producer, the legal seller,
+the price and the store.
 
 What a checkout shows (see the platforms reference): the product name in ``og:title``, the
 producer in ``og:description``, a BRL price, the legal seller in the footer sentence
 "... processando essa compra em nome de <NOME> e que não possui responsabilidade ...",
 and an ``og:image`` under ``aws-assets.kiwify.com.br/.../<15-char store id>/`` that groups
-one producer's checkouts. Each field is taken from the first rung of the ladder that has
-it (structured data, then visible text); the spider counts the rungs.
+one producer's checkouts (the store id's shape is the platform's ``seller_id`` in
+``platforms.toml``). :func:`leadcrawler.extraction.extract.read_product_page` calls it in
+place of the generic structured-data and text rungs (``reader = "kiwify"``); each field is
+taken from the first rung that has it, under Kiwify's names ``seller`` (the legal name)
+and ``store_id`` (the seller id).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from leadcrawler.extraction.labels import STRUCK, visible_text
 from leadcrawler.extraction.page import HtmlPage
 from leadcrawler.extraction.prices import page_price, to_decimal
+from leadcrawler.extraction.producer import MAX_PRICE
 from leadcrawler.extraction.structured import json_ld, ld_name, ld_type_is, meta, rung_guard
 
+if TYPE_CHECKING:
+    from leadcrawler.extraction.extract import PageFacts
+
 SELLER_RE = re.compile(r"em nome de\s+(.+?)\s+e que n[ãa]o possui", re.IGNORECASE)
-STORE_ID_RE = re.compile(r"kiwify\.com\.br/(?:[^\"'\s]*/)?([A-Za-z0-9]{15})/")
 MAX_NAME_WORDS = 10  # an og:description longer than this is a blurb, not a producer's name
 
 
-def read_kiwify_page(
-    response: HtmlPage, failed: list[str] | None = None, bad_ld: list[str] | None = None
-) -> dict[str, tuple[str, Any]]:
-    """``field -> (rung, value)`` for each field found, first rung wins.
+def _store_id_re(seller_id: re.Pattern[str]) -> re.Pattern[str]:
+    """A store id as a folder of Kiwify's asset URLs."""
+    return re.compile(rf"kiwify\.com\.br/(?:[^\"'\s]*/)?({seller_id.pattern})/")
 
-    Rungs a crafted page broke are noted in ``failed``, unreadable JSON-LD in ``bad_ld``.
-    """
-    failed = [] if failed is None else failed
-    found: dict[str, tuple[str, Any]] = {}
 
-    def put(field_name: str, rung: str, value: Any) -> None:
-        if value not in (None, "") and field_name not in found:
-            found[field_name] = (rung, value)
+def read_kiwify_page(response: HtmlPage, page: PageFacts, seller_id: re.Pattern[str]) -> None:
+    """Put the checkout's fields in ``page`` (first rung wins); a crafted page that breaks
+    a rung costs only that rung (``page.failed_rungs``), unreadable JSON-LD is noted in
+    ``page.bad_states``. An impossible price is dropped and counted in ``page.rejected``."""
+    store_id = _store_id_re(seller_id)
 
-    # Rung 1: structured data. A crafted page that breaks a rung costs only that rung.
-    with rung_guard(failed, "structured", response.url):
-        put("product", "meta", meta(response, "og:title", "twitter:title"))
+    # Rung 1: structured data.
+    with rung_guard(page.failed_rungs, "structured", response.url):
+        page.put("product", "meta", meta(response, "og:title", "twitter:title"))
         description = meta(response, "og:description", "twitter:description")
         if description and len(description.split()) <= MAX_NAME_WORDS:
-            put("producer", "meta", description)
+            page.put("producer", "meta", description)
         image = meta(response, "og:image", "twitter:image") or ""
-        store = STORE_ID_RE.search(image)
-        put("store_id", "meta", store.group(1) if store else None)
-        for node in json_ld(response, bad_ld):
+        store = store_id.search(image)
+        page.put("store_id", "meta", store.group(1) if store else None)
+        for node in json_ld(response, page.bad_states):
             if not ld_type_is(node, "Product"):
                 continue
-            put("product", "jsonld", ld_name(node.get("name")))
-            put("producer", "jsonld", ld_name(node.get("brand")))
+            page.put("product", "jsonld", ld_name(node.get("name")))
+            page.put("producer", "jsonld", ld_name(node.get("brand")))
             offers = node.get("offers")
             offer = offers[0] if isinstance(offers, list) and offers else offers
             if isinstance(offer, dict):
-                put("seller", "jsonld", ld_name(offer.get("seller")))
+                page.put("seller", "jsonld", ld_name(offer.get("seller")))
                 price = offer.get("price")
                 if price not in (None, "") and str(offer.get("priceCurrency", "BRL")) == "BRL":
-                    put("price", "jsonld", to_decimal(price))
+                    page.put("price", "jsonld", to_decimal(price))
 
     # Rung 3: visible text.
-    with rung_guard(failed, "text", response.url):
+    with rung_guard(page.failed_rungs, "text", response.url):
         text = visible_text(response)
         seller = SELLER_RE.search(text)
-        put("seller", "text", seller.group(1) if seller else None)
-        put("price", "text", page_price(visible_text(response, skip=STRUCK)))
-        if "store_id" not in found:
-            store = STORE_ID_RE.search(response.text)
-            put("store_id", "text", store.group(1) if store else None)
-        if "product" not in found:
-            put("product", "text", response.xpath("normalize-space(//h1)").get())
-    return found
+        page.put("seller", "text", seller.group(1) if seller else None)
+        page.put("price", "text", page_price(visible_text(response, skip=STRUCK)))
+        if "store_id" not in page.fields:
+            store = store_id.search(response.text)
+            page.put("store_id", "text", store.group(1) if store else None)
+        if "product" not in page.fields:
+            page.put("product", "text", response.xpath("normalize-space(//h1)").get())
+
+    price = page.get("price")
+    if price is not None and price > MAX_PRICE:
+        del page.fields["price"]  # an id or a typo, not what a course costs
+        page.rejected.append("price_too_high")

@@ -394,7 +394,8 @@ class StatePageSpider(PlatformSpider):
     """The generic ladder: meta/JSON-LD, page state, visible text, then the browser.
 
     Everything platform-specific is data in ``platforms.toml`` (the page-state formats to
-    try, the shape of a seller id, how money is written in the state);
+    try, the shape of a seller id, how money is written in the state, and at most a small
+    reader of the platform's own in place of the generic structured-data and text rungs);
     :func:`leadcrawler.extraction.extract.read_product_page` does the reading.
     """
 
@@ -413,6 +414,7 @@ class StatePageSpider(PlatformSpider):
             states=self.platform.states,
             seller_id=self.platform.seller_id,
             money_in_state=self.platform.money_in_state,
+            reader=self.platform.reader,
         )
         for rung, found in page.found():
             self._inc(f"extract/{self.rung(response, rung)}/{found}")

@@ -7,72 +7,24 @@ What a checkout shows (see the platforms reference): the product name in ``og:ti
 producer in ``og:description``, a BRL price, the legal seller in the footer sentence
 "... processando essa compra em nome de <NOME> e que não possui responsabilidade ...",
 and an ``og:image`` under ``aws-assets.kiwify.com.br/.../<15-char store id>/`` that groups
-one producer's checkouts. Each field is taken from the first rung of the ladder that has
-it, and the rung is counted in ``kiwify/extract/<rung>/<field>`` stats, so a rung that
-stops producing shows that Kiwify changed its pages. When no rung finds the producer,
-the page is requested once more rendered by the browser (rung ``render``). A
-``kiwify.app`` link that redirects to the producer's own site yields a lead for that
-site, which joins the store's lead through the checkout id the two share.
+one producer's checkouts. The shared ladder reads it (:class:`StatePageSpider`) with
+Kiwify's own small reader (``reader = "kiwify"`` in ``platforms.toml``:
+:func:`leadcrawler.extraction.kiwify.read_kiwify_page`) in place of the generic
+structured-data and text rungs. Each field is taken from the first rung that has it, and
+the rung is counted in ``kiwify/extract/<rung>/<field>`` stats (fields: product, producer,
+seller, price, store_id), so a rung that stops producing shows that Kiwify changed its
+pages. When no rung finds the producer, the page is requested once more rendered by the
+browser (rung ``render``). A ``kiwify.app`` link that redirects to the producer's own site
+yields a lead for that site, which joins the store's lead through the checkout id the two
+share.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-from scrapy.http import Request, Response, TextResponse
-
-from leadcrawler.domain.items import Lead, Offer, Sighting
-from leadcrawler.extraction.kiwify import read_kiwify_page
-from leadcrawler.extraction.producer import MAX_PRICE
-from leadcrawler.spiders.base import PlatformSpider
+from leadcrawler.spiders.base import StatePageSpider
 
 
-class KiwifySpider(PlatformSpider):
+class KiwifySpider(StatePageSpider):
+    # Page reader, store-id shape and the absence of page state: platforms.toml.
     name = "kiwify"
     platform_key = "kiwify"
-
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[Lead | Request]:
-        self.page_done(response)
-        if self.left_host(response):
-            return
-        if not isinstance(response, TextResponse):
-            self._inc("extract/not_html")
-            return
-        link_id = self.platform.product_id(response.url)
-        if link_id is None:
-            # A kiwify.app sales link that redirected to the producer's own site.
-            yield from self.parse_sales_site(response)
-            return
-        failed: list[str] = []
-        bad_ld: list[str] = []
-        fields = read_kiwify_page(response, failed, bad_ld)
-        for rung in failed:
-            self._inc(f"extract/rung_failed/{rung}")
-        for rung in bad_ld:
-            self._inc(f"extract/bad_state/{rung}")
-        price = fields.get("price", (None, None))[1]
-        if price is not None and price > MAX_PRICE:
-            del fields["price"]  # an id or a typo, not what a course costs
-            self._inc("extract/rejected/price_too_high")
-        for field_name, (rung, _value) in fields.items():
-            self._inc(f"extract/{self.rung(response, rung)}/{field_name}")
-        producer = fields.get("producer", (None, None))[1]
-        seller = fields.get("seller", (None, None))[1]
-        if not producer and not seller:
-            yield from self.lead_or_render(None, response)
-            return
-        yield Lead(
-            sighting=Sighting(source="kiwify", url=response.url, spider=self.name),
-            display_name=producer or seller,
-            legal_name=seller,
-            offers=[
-                Offer(
-                    platform="kiwify",
-                    checkout_url=self.platform.checkout_url(response.url),
-                    product_name=fields.get("product", (None, None))[1],
-                    price_brl=fields.get("price", (None, None))[1],
-                    seller_id=fields.get("store_id", (None, None))[1],
-                )
-            ],
-        )

@@ -43,15 +43,11 @@ from leadcrawler.domain.items import ContactKind, DiscoveredUrl, Lead, Offer
 from leadcrawler.domain.phones import PhoneRules
 from leadcrawler.domain.platforms import load_platforms
 from leadcrawler.domain.social import LINK_HUB_DOMAINS, social_profile
-from leadcrawler.domain.urls import registered_domain
+from leadcrawler.domain.urls import is_platform_domain, registered_domain
 from leadcrawler.enricher.config import ConfigError
 from leadcrawler.enricher.enrich import SiteVisitConfig
 from leadcrawler.extensions import EnricherExtension
-from leadcrawler.extraction.contacts import (
-    contact_page_links,
-    extract_page,
-    is_platform_domain,
-)
+from leadcrawler.extraction.contacts import contact_page_links, extract_page
 from leadcrawler.pipelines.privacy import gate_for
 
 if TYPE_CHECKING:

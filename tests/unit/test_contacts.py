@@ -9,6 +9,7 @@ from scrapy.http import HtmlResponse
 
 from leadcrawler.domain.items import Certainty, ContactKind, ContactPoint
 from leadcrawler.domain.social import social_profile
+from leadcrawler.domain.urls import is_platform_domain
 from leadcrawler.extraction.contacts import (
     PageContacts,
     PlatformLink,
@@ -17,7 +18,6 @@ from leadcrawler.extraction.contacts import (
     extract_contacts,
     extract_page,
     find_cnpjs,
-    is_platform_domain,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -8,8 +8,10 @@ import pytest
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
+from leadcrawler.domain import platforms as platforms_module
 from leadcrawler.domain.platforms import PlatformFileError, load_platforms, register_platform_files
 from leadcrawler.spiderloader import PlatformSpiderLoader
+from leadcrawler.spiders.base import StatePageSpider
 from leadcrawler.spiders.ladder import LadderSpider
 from leadcrawler.spiders.serp import SerpSpider
 from settings import base
@@ -55,6 +57,10 @@ def test_every_platform_has_product_pages_dorks_and_private_hosts() -> None:
         ("[x]\nname = 'X'\nhosts = ['a.b']\nproduct_paths = ['(']\n", "bad regular expression"),
         ("[X-Y]\nname = 'X'\nhosts = ['a.b']\nproduct_paths = ['^/(?P<id>a)']\n", "the key"),
         ("[x\n", "not valid TOML"),
+        (
+            "[x]\nname = 'X'\nhosts = ['a.b']\nproduct_paths = ['^/(?P<id>a)']\nreader = 3\n",
+            "platform 'x': reader must name a page reader",
+        ),
     ],
 )
 def test_a_wrong_platforms_file_is_refused_with_a_clear_message(
@@ -76,6 +82,36 @@ def test_every_data_only_platform_gets_the_generic_ladder_spider() -> None:
     eduzz = loader.load("eduzz")
     assert issubclass(eduzz, LadderSpider) and eduzz.platform_key == "eduzz"
     assert not issubclass(loader.load("kiwify"), LadderSpider)  # Kiwify keeps its own
+
+
+def test_kiwify_is_read_by_the_shared_ladder_with_its_own_small_reader() -> None:
+    loader = PlatformSpiderLoader(Settings({"SPIDER_MODULES": ["leadcrawler.spiders"]}))
+    assert issubclass(loader.load("kiwify"), StatePageSpider)
+    kiwify = load_platforms()["kiwify"]
+    assert kiwify.reader == "kiwify" and kiwify.states == ()
+    assert all(load_platforms()[key].reader is None for key in ("hubla", "hotmart", "eduzz"))
+
+
+def test_a_platform_naming_an_unknown_reader_stops_the_crawl_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "extra.toml"
+    path.write_text(
+        "[x]\nname = 'X'\nhosts = ['x.example']\nproduct_paths = ['^/(?P<id>a)']\n"
+        "reader = 'nope'\n",
+        "utf-8",
+    )
+    monkeypatch.setattr(platforms_module, "_extra_files", [])
+    settings = {"SPIDER_MODULES": ["leadcrawler.spiders"], "PLATFORMS_EXTRA_FILES": [str(path)]}
+    try:
+        with pytest.raises(
+            SystemExit, match=r"^leadcrawler: platform 'x': unknown reader 'nope'; known: kiwify$"
+        ):
+            PlatformSpiderLoader(Settings(settings))
+    finally:
+        monkeypatch.undo()
+        load_platforms.cache_clear()
+    assert "x" not in load_platforms()
 
 
 def test_a_data_only_platform_gets_a_polite_download_slot() -> None:
