@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from leadcrawler.domain.items import Certainty, ContactKind, ContactPoint, Lead, Sighting
+from leadcrawler.domain.social import HANDLE_URLS
 from leadcrawler.intake.reader import RawRow
 
 SOURCE = "import"
@@ -22,11 +23,10 @@ REACHING_FIELDS = (
     "linkedin", "social", "cnpj",
 )  # fmt: skip
 
+# A handle in a network's column -> its profile URL (domain/social.py's templates). A list's
+# LinkedIn column names a person, so a bare handle there is taken as /in/<handle>.
 PROFILE_URLS = {
-    "instagram": "https://www.instagram.com/{}/",
-    "facebook": "https://www.facebook.com/{}",
-    "tiktok": "https://www.tiktok.com/@{}",
-    "youtube": "https://www.youtube.com/@{}",
+    **{network: HANDLE_URLS[network] for network in ("instagram", "facebook", "tiktok", "youtube")},
     "linkedin": "https://www.linkedin.com/in/{}",
 }
 _HANDLE_RE = re.compile(r"^@?([A-Za-z0-9_.\-]{1,60})$")
