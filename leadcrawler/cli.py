@@ -43,6 +43,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from leadcrawler.domain.items import utcnow
 from leadcrawler.domain.scoring import Rules, RulesError
 from leadcrawler.enricher import Chain, ConfigError, MemoryStats
+from leadcrawler.enricher.dedupe import DedupeConfig
 from leadcrawler.enricher.dns import DnsConfig, MxResult
 from leadcrawler.enricher.enrich import mx_facts
 from leadcrawler.enricher.qualify import rules_file as qualify_rules_file
@@ -568,10 +569,13 @@ def cmd_replay(args: argparse.Namespace, out: TextIO) -> int:
         print(f"No parked leads in {spill_dir}", file=out)
         return 0
     try:
+        similarity = DedupeConfig.from_settings(settings).name_similarity  # the dedupe step's
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         store = open_store(
-            settings["DATABASE_URL"],
-            settings.getbool("DATABASE_AUTO_MIGRATE"),
-            settings.getint("DEDUPE_NAME_SIMILARITY"),
+            settings["DATABASE_URL"], settings.getbool("DATABASE_AUTO_MIGRATE"), similarity
         )
     except SQLAlchemyError as exc:
         print(

@@ -48,6 +48,7 @@ from leadcrawler.domain.items import (
     Offer,
     Sighting,
 )
+from leadcrawler.enricher.dedupe import DedupeConfig
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -266,7 +267,7 @@ class ReplayConfig:
             auto_migrate=settings.getbool("DATABASE_AUTO_MIGRATE"),
             interval=settings.getfloat("REPLAY_INTERVAL"),
             batch_size=settings.getint("REPLAY_BATCH_SIZE"),
-            name_similarity=settings.getint("DEDUPE_NAME_SIMILARITY"),
+            name_similarity=DedupeConfig.from_settings(settings).name_similarity,
         )
         if not config.database_url:
             raise NotConfigured("DATABASE_URL is empty")
