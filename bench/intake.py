@@ -72,6 +72,21 @@ def timed_child(command: list[str], env: dict[str, str]) -> tuple[float, float, 
     return seconds, usage.ru_maxrss / 1024, out
 
 
+def enrich_command(
+    listing: Path, url: str, nameserver: str, scratch: Path, settings: list[str]
+) -> list[str]:
+    """`leadcrawler enrich LIST --skip-sites` as a user runs it, MX checks on a local dnsmasq."""
+    command = [
+        sys.executable, "-m", "leadcrawler.cli", "enrich", str(listing),
+        "--database-url", url, "--skip-sites",
+        "-s", f"ENRICH_DNS_NAMESERVERS={nameserver}",
+        "-s", f"PERSIST_SPILL_DIR={scratch}/unsaved",
+    ]  # fmt: skip
+    for item in settings:
+        command += ["-s", item]
+    return command
+
+
 def copy_rows(url: str, path: Path) -> float:
     dsn = url.replace("postgresql+psycopg2://", "postgresql://")
     connection = psycopg2.connect(dsn)
@@ -117,14 +132,7 @@ def main() -> None:
             listing = Path(tmp) / f"list-{count}.csv"
             write_list(count, listing, DOMAINS)
             with fresh_database(args.server) as url:
-                command = [
-                    sys.executable, "-m", "leadcrawler.cli", "enrich", str(listing),
-                    "--database-url", url, "--skip-sites",
-                    "-s", f"ENRICH_DNS_NAMESERVERS={dns.address}",
-                    "-s", f"PERSIST_SPILL_DIR={tmp}/unsaved",
-                ]  # fmt: skip
-                for item in args.set:
-                    command += ["-s", item]
+                command = enrich_command(listing, url, dns.address, Path(tmp), args.set)
                 if args.profile:
                     command = [
                         str(Path(sys.executable).parent / "py-spy"), "record", "-o", args.profile,

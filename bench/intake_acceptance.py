@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from intake import fresh_database, timed_child  # noqa: E402
+from intake import enrich_command, fresh_database, timed_child  # noqa: E402
 
 from leadcrawler.storage.models import LeadRow  # noqa: E402
 from tests.support.dnsserver import running_dnsmasq  # noqa: E402
@@ -57,16 +57,9 @@ def main() -> None:
             running_dnsmasq(Path(tmp), zone, "empresa0.com.br") as dns,
             fresh_database(args.server) as url,
         ):
-            env = {**os.environ, "SCRAPY_PROJECT": "test"}
+            env = {**os.environ, "SCRAPY_PROJECT": "default"}  # a user's settings
             env.pop("SCRAPY_SETTINGS_MODULE", None)
-            command = [
-                sys.executable, "-m", "leadcrawler.cli", "enrich", str(listing),
-                "--database-url", url, "--skip-sites",
-                "-s", f"ENRICH_DNS_NAMESERVERS={dns.address}",
-                "-s", f"PERSIST_SPILL_DIR={tmp}/unsaved",
-            ]  # fmt: skip
-            for item in args.set:
-                command += ["-s", item]
+            command = enrich_command(listing, url, dns.address, Path(tmp), args.set)
             started = time.monotonic()
             seconds, rss, out = timed_child(command, env)
             print(out.rstrip())

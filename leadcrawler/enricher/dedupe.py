@@ -63,28 +63,14 @@ class Deduper:
         self.seen: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
 
     async def dedupe(self, lead: Lead) -> Lead:
-        lead.identity_keys = keys_for_lead(lead)
-        if lead.lead_uid is not None:
-            # The source already knows the stored lead (a retry of its enrichment).
-            self.stats.inc_value("leadcrawler/dedupe/known_lead")
-            self._remember(lead, lead.lead_uid)
-            return lead
-        uid = self._remembered(lead)
-        if uid is not None:
-            self.stats.inc_value("leadcrawler/dedupe/repeat_in_run")
-        else:
-            uid = await self._stored(lead)
-            if uid is not None:
-                self.stats.inc_value("leadcrawler/dedupe/known_lead")
-            else:
-                uid = str(uuid.uuid4())
-                self.stats.inc_value("leadcrawler/dedupe/new_lead")
-        lead.lead_uid = uid
-        self._remember(lead, uid)
+        """Give ``lead`` its identity keys and its lead's uid (a batch of one)."""
+        await self.dedupe_many([lead])
         return lead
 
     async def dedupe_many(self, leads: list[Lead]) -> list[Lead]:
-        """:meth:`dedupe` for a batch, asking the base once for the whole batch."""
+        """Keys and uids for a batch, in order: the source's own uid, else this run's memory
+        (earlier leads of the batch included), else the base (asked once for the batch),
+        else a new uid."""
         for lead in leads:
             lead.identity_keys = keys_for_lead(lead)
         unknown = [
@@ -133,18 +119,6 @@ class Deduper:
             self.seen.move_to_end(key)
             return uid
         return None
-
-    async def _stored(self, lead: Lead) -> str | None:
-        if self.store is None or not lead.identity_keys:
-            return None
-        try:
-            return await asyncio.to_thread(self.store.find_lead_uid, lead)
-        except SQLAlchemyError as exc:
-            # The base is away (restarting, failing over). The lead goes on: persist
-            # resolves its identity again inside its own transaction, or parks it for replay.
-            self.stats.inc_value("leadcrawler/dedupe/base_unavailable")
-            logger.warning("Identity lookup skipped, the base is away: %s", exc.__class__.__name__)
-            return None
 
     def _remember(self, lead: Lead, uid: str) -> None:
         name = lead.display_name or lead.legal_name
