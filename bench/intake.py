@@ -136,6 +136,7 @@ def main() -> None:
                 if args.profile:
                     command = [
                         str(Path(sys.executable).parent / "py-spy"), "record", "-o", args.profile,
+                        "--subprocesses",
                         *(["--format", "raw"] if args.profile.endswith(".txt") else []),
                         "--", *command,
                     ]  # fmt: skip

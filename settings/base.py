@@ -69,7 +69,7 @@ REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19 runs Python sent to a localhost po
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "leadcrawler.logformatter.MaskingLogFormatter"
 # Every log record of the process (Scrapy's, Twisted's, ours) has e-mails/phones masked.
-EXTENSIONS = {"leadcrawler.logformatter.LogMasking": 0}
+# (LogMasking, which masks e-mails and phones in every log line of a crawl, is in EXTENSIONS below.)
 
 # --- Crawl resilience (leadcrawler/middlewares.py) --------------------------------------
 # Order matters: the SSRF guard runs first (no robots.txt fetch for a refused host), robots.txt
@@ -115,6 +115,7 @@ CIRCUIT_BREAKER_COOLDOWN = 120.0  # seconds an open domain rests before one prob
 # Crawl-wide services: one historical base per crawl, and the enricher chain the item
 # pipelines call (leadcrawler/extensions.py).
 EXTENSIONS = {
+    "leadcrawler.logformatter.LogMasking": 0,  # no e-mail or phone in any log line of a crawl
     "leadcrawler.extensions.StorageExtension": 0,
     "leadcrawler.extensions.EnricherExtension": 0,
     "leadcrawler.jobdir.CrashRecovery": 0,  # JOBDIR crawls killed mid-run resume safely
