@@ -42,7 +42,7 @@ def test_a_crawl_masks_personal_data_in_every_log_line(tmp_path: Path) -> None:
             f"DATABASE_URL=sqlite:///{tmp_path}/leads.sqlite3",
             "-s",
             "LOG_LEVEL=INFO",
-        ],  # fmt: skip
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
