@@ -31,6 +31,11 @@ AUTOTHROTTLE_MAX_DELAY = 30.0  # seconds
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0  # parallel requests per remote site
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Items and requests of one response processed at once. A page yields a lead or a few
+# requests; Scrapy's default of 100 starts 100 asyncio worker tasks per response whatever it
+# yields (scrapy/utils/asyncio.py `_parallel_asyncio`), which was ~10 % of the reactor
+# thread in the crawl bench (bench/README.md).
+CONCURRENT_ITEMS = 16
 DOWNLOAD_DELAY = 0.5  # seconds, per domain (AutoThrottle adapts it)
 # Per-source politeness: concurrency and delay (seconds) per host, on top of the above.
 DOWNLOAD_SLOTS = {
