@@ -135,6 +135,13 @@ def main() -> None:
     )
     parser.add_argument("--skip-bare", action="store_true", help="run the project crawl only")
     parser.add_argument("--skip-project", action="store_true", help="run the bare spider only")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one more Scrapy setting for the project crawl (repeatable)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="lc-bench-"))
@@ -193,6 +200,7 @@ def main() -> None:
                     "ENRICH_DNS_ENABLED=True",
                     f"ENRICH_DNS_NAMESERVERS={dns.address}",
                     f"PERSIST_SPILL_DIR={work / 'unsaved'}",
+                    *args.set,
                 ):
                     command += ["-s", setting]
                 if args.profile:

@@ -103,6 +103,7 @@ ROBOTS_ENABLED = True
 ROBOTS_CRAWL_DELAY_MAX = 30.0  # seconds; a longer Crawl-delay is honoured as this
 ROBOTS_UNREACHABLE_TTL = 600.0  # seconds a site stays disallowed before robots.txt is re-fetched
 ROBOTS_MAX_BYTES = 500 * 1024  # bytes of robots.txt parsed (RFC 9309: at least 500 KiB)
+ROBOTS_CACHE_SITES = 4096  # parsed robots.txt kept (least recently used sites go first)
 
 # Retry-After on 429/503, backoff on other retried failures: pauses that domain's slot only.
 # RETRY_TIMES (above) bounds the attempts.
