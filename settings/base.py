@@ -61,7 +61,21 @@ REDIRECT_MAX_TIMES = 5
 RETRY_TIMES = 2
 
 # Only http(s): no file://, data:, ftp:// or s3:// downloads from links found on pages.
-DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+DOWNLOAD_HANDLERS = {
+    "file": None,
+    "data": None,
+    "ftp": None,
+    "s3": None,
+    # Scrapy's HTTP/1.1 handler with a bounded pool of kept-alive connections
+    # (leadcrawler/connections.py); the browser rung's handler has the same pool.
+    "http": "leadcrawler.connections.BoundedPoolHTTP11Handler",
+    "https": "leadcrawler.connections.BoundedPoolHTTP11Handler",
+}
+# Idle kept-alive connections over all hosts, least recently used closed first, and how long
+# one may stay idle: memory stays flat however many sites a crawl meets (Twisted's pool
+# keeps every host's connection for 240 s, closed by the server or not).
+DOWNLOAD_POOL_MAX_IDLE = 256
+DOWNLOAD_POOL_IDLE_TIMEOUT = 60.0  # seconds
 
 # Pipelines await asyncio work (database threads, DNS); scrapy-playwright needs it too.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
