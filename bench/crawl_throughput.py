@@ -54,18 +54,22 @@ def stat(log: str, key: str) -> float:
 
 def run(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> dict[str, float]:
     rss_file = log.with_suffix(".rss")
-    timed = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *command]
+    timed = ["/usr/bin/time", "-f", "%M %U %S", "-o", str(rss_file), *command]
     with log.open("wb") as err:
         subprocess.run(timed, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err, check=True)
     text_log = log.read_text("utf-8", "replace")
     responses = stat(text_log, "downloader/response_count")
     elapsed = stat(text_log, "elapsed_time_seconds")
+    rss_kib, user, system = rss_file.read_text().split()[-3:]
+    cpu = float(user) + float(system)  # the whole process, start-up included
     return {
         "responses": responses,
         "elapsed": elapsed,
         "rate": responses / elapsed if elapsed else 0.0,
-        "rss_mib": int(rss_file.read_text().split()[-1]) / 1024,
+        "rss_mib": int(rss_kib) / 1024,
         "items": stat(text_log, "item_scraped_count"),
+        "cpu": cpu,
+        "cpu_rate": responses / cpu if cpu else 0.0,
     }
 
 
@@ -215,16 +219,22 @@ def main() -> None:
 
     print(f"{args.producers} producers, {len(urls)} start URLs; work dir {work}")
     print(f"load average (1/5/15 min) at start and after each crawl: {' → '.join(loads)}")
-    print("| crawl | responses | elapsed | responses/s | items | peak RSS |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| crawl | responses | elapsed | responses/s | CPU | responses/CPU-s | items | peak RSS |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         print(
             f"| {name} | {r['responses']:.0f} | {r['elapsed']:.1f} s | {r['rate']:.1f} |"
-            f" {r['items']:.0f} | {r['rss_mib']:.0f} MiB |"
+            f" {r['cpu']:.1f} s | {r['cpu_rate']:.1f} | {r['items']:.0f} | {r['rss_mib']:.0f} MiB |"
         )
     if len(results) == 2:
         ratio = results["leadcrawler"]["rate"] / results["bare Scrapy"]["rate"]
         print(f"ratio (project / bare responses per second): {ratio:.2f}")
+        cpu_ratio = results["leadcrawler"]["cpu_rate"] / results["bare Scrapy"]["cpu_rate"]
+        print(
+            f"ratio (project / bare responses per CPU-second of the crawl process): {cpu_ratio:.2f}"
+        )
         work_ratio = results["bare Scrapy"]["elapsed"] / results["leadcrawler"]["elapsed"]
         print(f"ratio (bare / project time for the same producers): {work_ratio:.2f}")
     if "leadcrawler" in results:
