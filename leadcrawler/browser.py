@@ -34,6 +34,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
+from leadcrawler.connections import bound_pool
 from leadcrawler.middlewares import SSRFBlocked, SSRFGuardMiddleware
 
 PLAYWRIGHT_HANDLER = "leadcrawler.browser.GuardedPlaywrightHandler"
@@ -124,6 +125,7 @@ class GuardedPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
+        bound_pool(self, crawler)  # plain requests keep few idle connections (connections.py)
         self.ssrf: SSRFGuardMiddleware | None = None
         if crawler.settings.getbool("SSRF_ENABLED"):
             self.ssrf = SSRFGuardMiddleware.from_crawler(crawler)

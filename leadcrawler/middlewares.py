@@ -45,6 +45,7 @@ import random
 import re
 import socket
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -431,6 +432,7 @@ class RobotsConfig:
     unreachable_ttl: float  # seconds
     max_bytes: int
     user_agent: str  # the product token matched against User-agent lines
+    cache_sites: int = 4096  # sites whose answer is kept (least recently used go first)
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RobotsConfig:
@@ -438,6 +440,7 @@ class RobotsConfig:
             crawl_delay_max=settings.getfloat("ROBOTS_CRAWL_DELAY_MAX"),
             unreachable_ttl=settings.getfloat("ROBOTS_UNREACHABLE_TTL"),
             max_bytes=settings.getint("ROBOTS_MAX_BYTES"),
+            cache_sites=settings.getint("ROBOTS_CACHE_SITES", 4096),
             user_agent=product_token(
                 settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT") or ""
             ),
@@ -448,6 +451,8 @@ class RobotsConfig:
             raise ConfigError("ROBOTS_UNREACHABLE_TTL must be > 0 seconds")
         if config.max_bytes < RFC9309_MIN_PARSE_BYTES:
             raise ConfigError(f"ROBOTS_MAX_BYTES must be >= {RFC9309_MIN_PARSE_BYTES} (RFC 9309)")
+        if config.cache_sites < 1:
+            raise ConfigError("ROBOTS_CACHE_SITES must be >= 1")
         if not config.user_agent:
             raise ConfigError("USER_AGENT (or ROBOTSTXT_USER_AGENT) names no product token")
         return config
@@ -488,9 +493,13 @@ class RobotsTxtMiddleware:
       (capped at ``ROBOTS_CRAWL_DELAY_MAX``), re-applied after AutoThrottle adjusts it, with
       the slot's jitter narrowed so that no gap is shorter.
 
-    A ``DomainCircuitOpen`` while fetching robots.txt is passed on, not remembered.
+    A ``DomainCircuitOpen`` while fetching robots.txt is passed on, not remembered. The
+    answers of the last ``ROBOTS_CACHE_SITES`` sites used are kept (a crawl of 10,000
+    producers' sites must not hold 10,000 parsed robots.txt); a site dropped from the cache
+    has its robots.txt fetched again if it is visited again.
     Reads ``ROBOTS_ENABLED``, ``ROBOTS_CRAWL_DELAY_MAX``, ``ROBOTS_UNREACHABLE_TTL``,
-    ``ROBOTS_MAX_BYTES``, ``ROBOTSTXT_OBEY``, ``ROBOTSTXT_USER_AGENT``, ``USER_AGENT``.
+    ``ROBOTS_MAX_BYTES``, ``ROBOTS_CACHE_SITES``, ``ROBOTSTXT_OBEY``, ``ROBOTSTXT_USER_AGENT``,
+    ``USER_AGENT``.
     """
 
     DOWNLOAD_PRIORITY = 1000
@@ -502,7 +511,8 @@ class RobotsTxtMiddleware:
         self.stats = stats
         self.crawler: Crawler | None = None
         self._clock = clock
-        self.rules: dict[str, RobotsRules] = {}  # site -> its answer, while it holds
+        # site -> its answer, while it holds; least recently used first, at most cache_sites.
+        self.rules: OrderedDict[str, RobotsRules] = OrderedDict()
         self._waiting: dict[str, list[Deferred[RobotsRules]]] = {}
         self._robots_bytes: dict[int, int] = {}  # id(robots request) -> bytes received
         self.download_maxsize = 0  # DOWNLOAD_MAXSIZE, restored for decompression
@@ -561,10 +571,21 @@ class RobotsTxtMiddleware:
 
     def cached_rules(self, site: str) -> RobotsRules | None:
         rules = self.rules.get(site)
-        if rules is not None and rules.expires <= self._clock():
+        if rules is None:
+            return None
+        if rules.expires <= self._clock():
             del self.rules[site]
             return None
+        self.rules.move_to_end(site)
         return rules
+
+    def remember(self, site: str, rules: RobotsRules) -> None:
+        """Keep ``site``'s answer, forgetting the least recently used beyond the bound."""
+        self.rules[site] = rules
+        self.rules.move_to_end(site)
+        while len(self.rules) > self.config.cache_sites:
+            self.rules.popitem(last=False)
+            self.stats.inc_value("leadcrawler/robots/cache_evicted")
 
     def check(self, rules: RobotsRules, request: Request, site: str) -> None:
         """Raise ``IgnoreRequest`` (or ``RobotsTxtUnreachable``) unless ``rules`` allow it."""
@@ -594,7 +615,7 @@ class RobotsTxtMiddleware:
             for waiter in self._waiting.pop(site):
                 waiter.errback(Failure(exc))
             raise
-        self.rules[site] = rules
+        self.remember(site, rules)
         for waiter in self._waiting.pop(site):
             waiter.callback(rules)
         return rules

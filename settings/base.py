@@ -31,6 +31,11 @@ AUTOTHROTTLE_MAX_DELAY = 30.0  # seconds
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0  # parallel requests per remote site
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Items and requests of one response processed at once. A page yields a lead or a few
+# requests; Scrapy's default of 100 starts 100 asyncio worker tasks per response whatever it
+# yields (scrapy/utils/asyncio.py `_parallel_asyncio`), which was ~10 % of the reactor
+# thread in the crawl bench (bench/README.md).
+CONCURRENT_ITEMS = 16
 DOWNLOAD_DELAY = 0.5  # seconds, per domain (AutoThrottle adapts it)
 # Per-source politeness: concurrency and delay (seconds) per host, on top of the above.
 DOWNLOAD_SLOTS = {
@@ -56,7 +61,21 @@ REDIRECT_MAX_TIMES = 5
 RETRY_TIMES = 2
 
 # Only http(s): no file://, data:, ftp:// or s3:// downloads from links found on pages.
-DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+DOWNLOAD_HANDLERS = {
+    "file": None,
+    "data": None,
+    "ftp": None,
+    "s3": None,
+    # Scrapy's HTTP/1.1 handler with a bounded pool of kept-alive connections
+    # (leadcrawler/connections.py); the browser rung's handler has the same pool.
+    "http": "leadcrawler.connections.BoundedPoolHTTP11Handler",
+    "https": "leadcrawler.connections.BoundedPoolHTTP11Handler",
+}
+# Idle kept-alive connections over all hosts, least recently used closed first, and how long
+# one may stay idle: memory stays flat however many sites a crawl meets (Twisted's pool
+# keeps every host's connection for 240 s, closed by the server or not).
+DOWNLOAD_POOL_MAX_IDLE = 256
+DOWNLOAD_POOL_IDLE_TIMEOUT = 60.0  # seconds
 
 # Pipelines await asyncio work (database threads, DNS); scrapy-playwright needs it too.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -98,6 +117,7 @@ ROBOTS_ENABLED = True
 ROBOTS_CRAWL_DELAY_MAX = 30.0  # seconds; a longer Crawl-delay is honoured as this
 ROBOTS_UNREACHABLE_TTL = 600.0  # seconds a site stays disallowed before robots.txt is re-fetched
 ROBOTS_MAX_BYTES = 500 * 1024  # bytes of robots.txt parsed (RFC 9309: at least 500 KiB)
+ROBOTS_CACHE_SITES = 4096  # parsed robots.txt kept (least recently used sites go first)
 
 # Retry-After on 429/503, backoff on other retried failures: pauses that domain's slot only.
 # RETRY_TIMES (above) bounds the attempts.

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import collections
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from fixtureweb import FixtureWeb
 from leadcrawler.browser import PLAYWRIGHT_HANDLER, find_browser, proxy_option, render_settings
-from tests.conftest import service_missing
+from tests.conftest import FIXTURES, ROOT, service_missing
 from tests.e2e.test_e2e_kiwify import leads
 
 
@@ -99,3 +105,49 @@ def test_js_only_pages_on_hubla_and_hotmart_are_rendered(
     assert "'hotmart/extract/render/requested': 1" in hotmart.log
     names = {lead["name"] for lead in leads(sqlite_url)}
     assert names == {"Oficina de Ukulele do Beto", "Grande Mestra Lívia Prates"}
+
+
+NEED_THE_BROWSER = ("Js4Rend", "e0RfT1y")  # nothing but a script says who sells them
+STATIC = ("Fn8kQ2z", "3hJk9Lp", "Lm4Np0q")  # the producer is in the page as served
+
+
+def test_the_browser_renders_each_page_that_needs_it_once_and_no_other(
+    chromium: str, sqlite_url: str, tmp_path: Path
+) -> None:
+    # I/O per unit (issue 12): renders per page that needed one is 1.0, and 0 for the rest.
+    # The crawl's own fixture web, so its request log holds this crawl's requests only.
+    urls = [f"https://pay.kiwify.com.br/{i}" for i in (*NEED_THE_BROWSER, *STATIC)]
+    with FixtureWeb(FIXTURES / "web") as web:
+        env = {**os.environ, **web.proxy_env(), "SCRAPY_PROJECT": "test"}
+        env["DATABASE_URL"] = sqlite_url
+        env.pop("SCRAPY_SETTINGS_MODULE", None)
+        spill = f"PERSIST_SPILL_DIR={tmp_path / 'unsaved'}"
+        command = [sys.executable, "-m", "scrapy", "crawl", "kiwify"]
+        command += ["-a", "urls=" + ",".join(urls), "-s", spill]
+        done = subprocess.run(
+            command,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        fetched = collections.Counter(
+            path for method, host, path in web.requests if host == "pay.kiwify.com.br"
+        )
+    log = done.stderr
+    assert done.returncode == 0, log[-3000:]
+    # The spider asked for a render of exactly the pages that need one, and Chromium opened
+    # one page for each: renders / pages that needed one = 2 / 2.
+    assert f"'kiwify/extract/render/requested': {len(NEED_THE_BROWSER)}" in log
+    assert f"'playwright/page_count': {len(NEED_THE_BROWSER)}" in log
+    assert f"'playwright/request_count/navigation': {len(NEED_THE_BROWSER)}" in log
+    # Seen from the server: a page that needs the browser is fetched once plainly and once by
+    # Chromium; a page that does not is fetched once, and never by the browser.
+    for page in NEED_THE_BROWSER:
+        assert fetched[f"/{page}"] == 2, fetched
+    for page in STATIC:
+        assert fetched[f"/{page}"] == 1, fetched
+    names = {lead["name"] for lead in leads(sqlite_url)}
+    assert "Lia Castro Ateliê" in names  # the rendered one was read
+    assert len(names) == 1 + len(STATIC)

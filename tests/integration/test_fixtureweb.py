@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from fixtureweb import FixtureWeb
 
@@ -112,6 +113,43 @@ def test_https_through_connect_tunnel_with_keep_alive(web: FixtureWeb) -> None:
     finally:
         conn.close()
     assert web.requests == [("GET", SHOP, "/AbC1234?src=ads"), ("HEAD", SHOP, "/")]
+
+
+def _tunnel_certificate(web: FixtureWeb, connect: str, sni: str | None) -> x509.Certificate:
+    """The certificate the proxy presents in a ``CONNECT connect:443`` tunnel for ``sni``."""
+    context = ssl._create_unverified_context()
+    with socket.create_connection(("127.0.0.1", web.port), timeout=10) as raw:
+        raw.sendall(f"CONNECT {connect}:443 HTTP/1.1\r\nHost: {connect}:443\r\n\r\n".encode())
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            reply += raw.recv(4096)
+        assert reply.startswith(b"HTTP/1.1 200")
+        with context.wrap_socket(raw, server_hostname=sni) as tls:
+            der = tls.getpeercert(binary_form=True)
+    assert der is not None
+    return x509.load_der_x509_certificate(der)
+
+
+def _dns_names(cert: x509.Certificate) -> list[str]:
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return san.get_values_for_type(x509.DNSName)
+
+
+def test_each_host_gets_its_own_small_certificate(web: FixtureWeb) -> None:
+    # One certificate naming every host made each client handshake O(hosts) (Scrapy parses
+    # the whole name list): each host now has one naming it alone, chosen by SNI, cached.
+    shop = _tunnel_certificate(web, SHOP, SHOP)
+    short = _tunnel_certificate(web, SHORT, SHORT)
+    unknown = _tunnel_certificate(web, "new.example.org", "new.example.org")
+    assert _dns_names(shop) == [SHOP]
+    assert _dns_names(short) == [SHORT]
+    assert _dns_names(unknown) == ["new.example.org"]  # minted on demand, not only for root's
+    assert shop.public_key() == short.public_key()  # one shared key
+    assert _tunnel_certificate(web, SHOP, SHOP).serial_number == shop.serial_number  # cached
+    assert len(web.certificates) == 3
+    # The SNI name wins; a client that sends none gets the CONNECT target's certificate.
+    assert _dns_names(_tunnel_certificate(web, SHOP, SHORT)) == [SHORT]
+    assert _dns_names(_tunnel_certificate(web, SHORT, None)) == [SHORT]
 
 
 def test_origin_form_uses_host_header(web: FixtureWeb) -> None:

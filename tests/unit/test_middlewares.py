@@ -40,6 +40,7 @@ from leadcrawler.middlewares import (
     RetryAfterConfig,
     RetryAfterMiddleware,
     RobotsConfig,
+    RobotsRules,
     RobotsTxtMiddleware,
     RobotsTxtUnreachable,
     SSRFBlocked,
@@ -130,6 +131,7 @@ def test_each_middleware_has_an_off_switch(middleware: Any, flag: str) -> None:
         (RobotsTxtMiddleware, {"ROBOTS_MAX_BYTES": 1024}, "RFC 9309"),
         (RobotsTxtMiddleware, {"ROBOTS_UNREACHABLE_TTL": 0}, "ROBOTS_UNREACHABLE_TTL"),
         (RobotsTxtMiddleware, {"ROBOTS_CRAWL_DELAY_MAX": -1}, "ROBOTS_CRAWL_DELAY_MAX"),
+        (RobotsTxtMiddleware, {"ROBOTS_CACHE_SITES": 0}, "ROBOTS_CACHE_SITES"),
         (RetryAfterMiddleware, {"RETRY_AFTER_DEFAULT": 600}, "RETRY_AFTER_DEFAULT"),
         (RetryAfterMiddleware, {"RETRY_AFTER_BACKOFF_BASE": 90}, "RETRY_AFTER_BACKOFF_BASE"),
         (RetryAfterMiddleware, {"RETRY_AFTER_MAX": -1}, "RETRY_AFTER_"),
@@ -477,6 +479,27 @@ def test_enforce_min_delay(
     assert slot.delay == new_delay
     assert slot.jitter == pytest.approx(new_jitter)
     assert slot.delay * (1 - slot.jitter) >= minimum - 1e-9
+
+
+def test_robots_answers_are_kept_for_the_most_recently_used_sites_only() -> None:
+    # A crawl of 10,000 producers' sites must not hold 10,000 parsed robots.txt (issue 12).
+    middleware, crawler = robots(ROBOTS_CACHE_SITES=2)
+    fetched: list[str] = []
+
+    async def download_rules(site: str) -> RobotsRules:
+        fetched.append(site)
+        return middleware.rules_from_response(site, robots_response(200, "User-agent: *\n"))
+
+    middleware._download_rules = download_rules  # type: ignore[method-assign]
+    a, b, c = (f"https://site{i}.example.com" for i in range(3))
+    for site in (a, b, a, c):  # a is used again before c arrives: b is the oldest
+        run(middleware.process_request(Request(f"{site}/contato")))
+    assert fetched == [a, b, c]
+    assert list(middleware.rules) == [a, c]
+    assert stat(crawler, "leadcrawler/robots/cache_evicted") == 1
+    run(middleware.process_request(Request(f"{b}/sobre")))  # b again: its robots.txt again
+    assert fetched == [a, b, c, b]
+    assert list(middleware.rules) == [c, b]
 
 
 def test_requests_that_opt_out_or_are_not_http_skip_robots() -> None:

@@ -7,9 +7,10 @@ with no test-only code in the product. It never opens an outward connection.
 What it understands:
 
 * proxy requests in absolute form (``GET http://host/path HTTP/1.1``);
-* ``CONNECT host:port``: it answers 200, terminates TLS on the socket with a self-signed
-  certificate made at start-up (Scrapy does not verify certificates by default) and serves the
-  tunnelled requests for that host, keep-alive included;
+* ``CONNECT host:port``: it answers 200, terminates TLS on the socket with a small self-signed
+  certificate for that host alone (chosen by the client's SNI name, minted on first use and
+  cached; Scrapy does not verify certificates by default, Chromium runs with its certificate
+  errors ignored) and serves the tunnelled requests for that host, keep-alive included;
 * plain origin-form requests, routed by their ``Host`` header.
 
 Content lives under ``root`` as ``<root>/<host>/<path>``: ``/`` is ``<host>/index.html``; ``/a/b``
@@ -142,44 +143,75 @@ class _RouteError(ValueError):
     """A fixture's ``_routes.json`` is malformed: a bug in the fixtures, answered with a 500."""
 
 
-def _self_signed_context(hosts: list[str]) -> ssl.SSLContext:
-    """A server-side TLS context with a fresh self-signed certificate (never written to root)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leadcrawler fixtureweb")])
-    now = dt.datetime.now(dt.UTC)
-    alt_names: list[x509.GeneralName] = [
-        x509.DNSName("localhost"),
-        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-    ]
-    alt_names.extend(x509.DNSName(h) for h in hosts)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.set_alpn_protocols(["http/1.1"])
-    # load_cert_chain only reads files: a private temporary directory, removed at once.
-    with tempfile.TemporaryDirectory(prefix="fixtureweb-") as tmp:
-        cert_file = Path(tmp, "cert.pem")
-        key_file = Path(tmp, "key.pem")
-        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_file.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
+class _Certificates:
+    """One small self-signed certificate per host, minted on first use and cached.
+
+    A single certificate naming every host under ``root`` made each TLS handshake cost the
+    client O(hosts) (Scrapy's verify callback parses the whole subjectAltName list), which is
+    nothing like a real site's. Every certificate shares one key (made at start-up, never
+    written to ``root``); the server picks the certificate by the client's SNI name, else by
+    the ``CONNECT`` target.
+    """
+
+    def __init__(self) -> None:
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._key_pem = self._key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
-        context.load_cert_chain(cert_file, key_file)
-    return context
+        self._lock = threading.Lock()
+        self._contexts: dict[str, ssl.SSLContext] = {}
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._contexts)
+
+    def context_for(self, host: str) -> ssl.SSLContext:
+        """The server-side TLS context presenting ``host``'s certificate."""
+        with self._lock:
+            context = self._contexts.get(host)
+            if context is None:
+                context = self._contexts[host] = self._mint(host)
+            return context
+
+    def _mint(self, host: str) -> ssl.SSLContext:
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host[:64])])
+        now = dt.datetime.now(dt.UTC)
+        alt_names: list[x509.GeneralName] = [x509.DNSName(host)]
+        if host == "localhost":
+            alt_names.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(self._key, hashes.SHA256())
+        )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.set_alpn_protocols(["http/1.1"])
+        context.sni_callback = self._pick_by_sni
+        # load_cert_chain only reads files: a private temporary directory, removed at once.
+        with tempfile.TemporaryDirectory(prefix="fixtureweb-") as tmp:
+            cert_file = Path(tmp, "cert.pem")
+            key_file = Path(tmp, "key.pem")
+            cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+            key_file.write_bytes(self._key_pem)
+            context.load_cert_chain(cert_file, key_file)
+        return context
+
+    def _pick_by_sni(
+        self, sock: ssl.SSLObject | ssl.SSLSocket, server_name: str | None, _: ssl.SSLContext
+    ) -> None:
+        """SNI callback: present the certificate of the name the client asked for."""
+        host = normalize_host(server_name) if server_name else None
+        if host is not None:
+            sock.context = self.context_for(host)
 
 
 class _SocketWriter(io.BufferedIOBase):
@@ -299,7 +331,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(HTTPStatus.OK, "Connection established")
         self.end_headers()
         self.wfile.flush()
-        tls = self.server.web.tls_context.wrap_socket(
+        tls = self.server.web.certificates.context_for(host).wrap_socket(
             self.connection, server_side=True, do_handshake_on_connect=False
         )
         # Tracked before the handshake, so stop() can also end a client that never sends one.
@@ -402,7 +434,7 @@ class FixtureWeb:
         self._sequence_lock = threading.Lock()
         self._sequence_counts: dict[tuple[str, str], int] = {}
         self.stopping = threading.Event()
-        self.tls_context: ssl.SSLContext
+        self.certificates: _Certificates
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -411,8 +443,7 @@ class FixtureWeb:
             raise RuntimeError("FixtureWeb is already running")
         if not self.root.is_dir():
             raise FileNotFoundError(f"fixture root {self.root} is not a directory")
-        hosts = sorted(p.name for p in self.root.iterdir() if p.is_dir() and _HOST_RE.match(p.name))
-        self.tls_context = _self_signed_context(hosts)
+        self.certificates = _Certificates()
         self.reset_sequences()
         self.stopping.clear()
         self._server = _Server((self.host, self._port), self)
