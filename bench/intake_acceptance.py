@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=50_000)
     parser.add_argument("--server", default="postgresql+psycopg2://postgres@127.0.0.1:5432")
     parser.add_argument("-s", "--set", action="append", default=[], help="extra enrich settings")
+    parser.add_argument("--profile", help="py-spy raw stacks of the import (and its workers) here")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,6 +61,10 @@ def main() -> None:
             env = {**os.environ, "SCRAPY_PROJECT": "default"}  # a user's settings
             env.pop("SCRAPY_SETTINGS_MODULE", None)
             command = enrich_command(listing, url, dns.address, Path(tmp), args.set)
+            if args.profile:
+                spy = str(Path(sys.executable).parent / "py-spy")
+                command = [spy, "record", "--subprocesses", "--format", "raw", "-o", args.profile,
+                           "--", *command]  # fmt: skip
             started = time.monotonic()
             seconds, rss, out = timed_child(command, env)
             print(out.rstrip())
