@@ -72,6 +72,27 @@ def timed_child(command: list[str], env: dict[str, str]) -> tuple[float, float, 
     return seconds, usage.ru_maxrss / 1024, out
 
 
+def dns_zone(domains: int) -> str:
+    """dnsmasq answering alone (nothing forwarded) with an MX for empresa0..N-1.com.br."""
+    return "\n".join(
+        ["listen-address=127.0.0.1", "bind-interfaces", "no-resolv", "no-hosts", "pid-file=",
+         "log-queries", "local-ttl=3600", "local=/com.br/"]
+        + [f"mx-host=empresa{i}.com.br,mx.empresa{i}.com.br,10" for i in range(domains)]
+    )  # fmt: skip
+
+
+def cpu_seconds(pattern: str) -> float:
+    """User + system CPU seconds of the process whose command line contains ``pattern``."""
+    for proc in Path("/proc").iterdir():
+        try:
+            if pattern in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            continue
+    return 0.0
+
+
 def enrich_command(
     listing: Path, url: str, nameserver: str, scratch: Path, settings: list[str]
 ) -> list[str]:
@@ -116,11 +137,7 @@ def main() -> None:
     )
     parser.add_argument("-s", "--set", action="append", default=[], help="extra enrich settings")
     args = parser.parse_args()
-    zone = "\n".join(
-        ["listen-address=127.0.0.1", "bind-interfaces", "no-resolv", "no-hosts", "pid-file=",
-         "log-queries", "local-ttl=3600", "local=/com.br/"]
-        + [f"mx-host=empresa{i}.com.br,mx.empresa{i}.com.br,10" for i in range(DOMAINS)]
-    )  # fmt: skip
+    zone = dns_zone(DOMAINS)
     env = {**os.environ, "SCRAPY_PROJECT": "default"}
     env.pop("SCRAPY_SETTINGS_MODULE", None)
     print(f"{'rows':>8} {'what':<28} {'seconds':>8} {'rows/s':>8} {'peak RSS':>9}")

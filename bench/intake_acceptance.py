@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from intake import enrich_command, fresh_database, timed_child  # noqa: E402
+from intake import cpu_seconds, dns_zone, enrich_command, fresh_database, timed_child  # noqa: E402
 
 from leadcrawler.storage.models import LeadRow  # noqa: E402
 from tests.support.dnsserver import running_dnsmasq  # noqa: E402
@@ -51,9 +51,7 @@ def main() -> None:
         garbage, rows = messy_list(listing, args.people)
         size = listing.stat().st_size / 1e6
         print(f"{rows} rows ({size:.1f} MB), {args.people} people, {len(garbage)} garbage rows")
-        zone = "".join(
-            f"mx-host=empresa{n}.com.br,mx.empresa{n}.com.br,10\n" for n in range(args.people)
-        )
+        zone = dns_zone(args.people)
         with (
             running_dnsmasq(Path(tmp), zone, "empresa0.com.br") as dns,
             fresh_database(args.server) as url,
@@ -66,8 +64,15 @@ def main() -> None:
                 command = [spy, "record", "--subprocesses", "--format", "raw", "-o", args.profile,
                            "--", *command]  # fmt: skip
             started = time.monotonic()
+            server_before = cpu_seconds(f"dnsmasq-{dns.port}.conf")
             seconds, rss, out = timed_child(command, env)
+            server_cpu = cpu_seconds(f"dnsmasq-{dns.port}.conf") - server_before
+            questions = sum("query[MX]" in line for line in dns.log.read_text().splitlines())
             print(out.rstrip())
+            print(
+                f"MX questions: {questions} for {args.people} distinct domains; "
+                f"dnsmasq CPU {server_cpu:.1f} s"
+            )
             print(
                 f"wall {seconds:.1f} s: {rows / seconds:,.0f} rows/s end to end "
                 f"(process start included), peak RSS {rss:.0f} MiB, "
