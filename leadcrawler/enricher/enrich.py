@@ -122,6 +122,24 @@ def mx_checker_from_settings(settings: Settings) -> MxChecker | None:
         return None
 
 
+def _valid_emails(lead: Lead) -> list[ContactPoint]:
+    return [
+        c
+        for c in lead.contacts
+        if c.kind == ContactKind.EMAIL and c.status == ContactStatus.VALID and c.normalized
+    ]
+
+
+def mail_domains(lead: Lead) -> set[str]:
+    """The domains of ``lead``'s valid e-mail addresses: what the MX checks ask about."""
+    return {_domain_of(c) for c in _valid_emails(lead)}
+
+
+def _domain_of(contact: ContactPoint) -> str:
+    assert contact.normalized is not None
+    return contact.normalized.rsplit("@", 1)[1].lower()
+
+
 class Enricher:
     def __init__(
         self, stats: Stats, mx: MxChecker | None = None, readings: PhoneReadings | None = None
@@ -146,33 +164,21 @@ class Enricher:
     async def enrich_many(self, leads: list[Lead]) -> list[Lead]:
         """:meth:`enrich` for a batch: each distinct e-mail domain is asked once, together."""
         if self.mx is not None:
-            domains = {
-                c.normalized.rsplit("@", 1)[1].lower()
-                for lead in leads
-                for c in lead.contacts
-                if c.kind == ContactKind.EMAIL and c.status == ContactStatus.VALID and c.normalized
-            }
-            await self.mx.prefetch(domains)
+            await self.mx.prefetch(domain for lead in leads for domain in mail_domains(lead))
         for lead in leads:
             await self.enrich(lead)
         return leads
 
     async def check_mx(self, lead: Lead) -> None:
         assert self.mx is not None
-        emails = [
-            c
-            for c in lead.contacts
-            if c.kind == ContactKind.EMAIL and c.status == ContactStatus.VALID and c.normalized
-        ]
-        domains = sorted({c.normalized.rsplit("@", 1)[1].lower() for c in emails if c.normalized})
+        emails = _valid_emails(lead)
+        domains = sorted({_domain_of(c) for c in emails})
         if not domains:
             return
         results = await asyncio.gather(*(self.mx.check(domain) for domain in domains))
         by_domain = dict(zip(domains, results, strict=True))
         for contact in emails:
-            assert contact.normalized is not None
-            result = by_domain[contact.normalized.rsplit("@", 1)[1].lower()]
-            contact.details.update(mx_facts(result))
+            contact.details.update(mx_facts(by_domain[_domain_of(contact)]))
         for result in results:
             self.stats.inc_value(f"leadcrawler/enrich/mx/{result.status}")
         retry = [str(r.status) for r in results if r.retryable]

@@ -221,23 +221,10 @@ class Chain:
                 raise Rejected("validate", reason)
         return lead
 
-    async def process(self, lead: Lead) -> Lead:
-        """Run ``lead`` through every enabled step; raises :class:`Rejected`."""
-        self.screen(lead)
-        if self.enricher is not None:
-            await self.enricher.enrich(lead)
-        if self.deduper is not None:
-            await self.deduper.dedupe(lead)
-        if self.qualifier is not None:
-            self.qualifier.qualify(lead)
-        if self.persister is not None:
-            await self.persister.add(lead)
-        return lead
-
     async def process_batch(self, leads: list[Lead]) -> tuple[list[Lead], list[Rejection]]:
-        """Run ``leads`` through every enabled step as one batch: the same steps in the same
-        order as :meth:`process`, with one DNS question per new e-mail domain of the batch
-        and one identity lookup in the base for the whole batch. Returns the leads kept and
+        """Run ``leads`` through every enabled step (privacy, normalize, validate, enrich,
+        dedupe, qualify, persist) as one batch: one DNS question per new e-mail domain of
+        the batch and one identity lookup in the base for it. Returns the leads kept and
         the rejected ones with their reasons; the kept ones are handed to persist (written
         by ``PERSIST_BATCH_SIZE``, the rest at :meth:`finish`).
         """

@@ -130,16 +130,12 @@ class LeadStore:
 
     def find_lead_uid(self, lead: Lead) -> str | None:
         """The uid of the stored lead ``lead`` belongs to, if any (read only)."""
-        with self.sessions() as session:
-            ids = self._linked_ids(
-                session, lead.identity_keys, lead.display_name or lead.legal_name
-            )
-            if not ids:
-                return None
-            return session.scalar(select(LeadRow.uid).where(LeadRow.id == min(ids)))
+        return self.find_lead_uids([lead])[0]
 
     def find_lead_uids(self, leads: Sequence[Lead]) -> list[str | None]:
-        """:meth:`find_lead_uid` for a whole batch, in a few queries (read only)."""
+        """For each lead, the uid of the stored lead it belongs to under the identity rules
+        (strong keys alone, weak ones when the names agree; the oldest when several), in a
+        few queries for the whole batch (read only)."""
         wanted = {
             stored for lead in leads for own in lead.identity_keys for stored, _ in lookups(own)
         }
@@ -183,31 +179,6 @@ class LeadStore:
                 )
                 uids.update({lead_id: uid for lead_id, uid in pairs})
         return [uids.get(i) if i is not None else None for i in firsts]
-
-    def _linked_ids(self, session: Session, keys: Sequence[str], name: str | None) -> set[int]:
-        """Ids of stored leads that ``keys`` link to under the identity rules."""
-        if not keys:
-            return set()
-        ids: set[int] = set()
-        wanted: dict[str, bool] = {}  # stored key -> the link is weak
-        for own in keys:
-            for stored, weak in lookups(own):
-                wanted[stored] = wanted.get(stored, True) and weak
-        rows = session.execute(
-            select(LeadKey.key, LeadKey.lead_id, LeadRow.display_name, LeadRow.legal_name)
-            .join(LeadRow, LeadRow.id == LeadKey.lead_id)
-            .where(LeadKey.key.in_(list(wanted)))
-        )
-        for key, lead_id, display_name, legal_name in rows:
-            if wanted[key] and not (
-                names_agree(name, display_name, self.name_similarity)
-                or names_agree(name, legal_name, self.name_similarity)
-            ):
-                continue  # a shared domain with another name: an agency, not this producer
-            ids.add(lead_id)
-        return ids
-
-    # --- writes ----------------------------------------------------------------------
 
     def save(
         self,
