@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from fixtureweb import FixtureWeb  # noqa: E402
-from tests.support.dnsserver import running_dnsmasq  # noqa: E402
+from tests.support.dnsserver import local_zone, running_dnsmasq  # noqa: E402
 from tests.support.synthetic_web import write_producers  # noqa: E402
 
 POLITENESS_OFF = [
@@ -74,19 +74,10 @@ def run(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> dict[s
 
 
 def zone(count: int) -> str:
-    lines = [
-        "listen-address=127.0.0.1",
-        "bind-interfaces",
-        "no-resolv",
-        "no-hosts",
-        "log-queries",
-        "local-ttl=300",
-        "local=/com.br/",
-    ]
-    for i in range(count):
-        lines.append(f"mx-host=produtor{i}.com.br,mx.produtor{i}.com.br,10")
-        lines.append(f"host-record=mx.produtor{i}.com.br,192.0.2.{i % 250 + 1}")
-    return "\n".join(lines) + "\n"
+    """An MX for every producer's domain, and an address for its mail exchanger."""
+    domains = [f"produtor{i}.com.br" for i in range(count)]
+    hosts = [f"host-record=mx.{d},192.0.2.{i % 250 + 1}" for i, d in enumerate(domains)]
+    return local_zone(domains, ttl=300, extra=hosts)
 
 
 def profile_summary(raw: Path, top: int = 30) -> str:

@@ -7,7 +7,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +58,17 @@ def answers(port: int, probe: str) -> bool:
     except (OSError, dns.exception.Timeout):
         return False
     return response.rcode() == dns.rcode.NOERROR
+
+
+def local_zone(mail_domains: Iterable[str], ttl: int = 3600, extra: Iterable[str] = ()) -> str:
+    """dnsmasq answering alone (nothing forwarded, every query logged): an MX for each of
+    ``mail_domains`` (``mx.<domain>``), then the ``extra`` configuration lines."""
+    lines = [
+        "listen-address=127.0.0.1", "bind-interfaces", "no-resolv", "no-hosts", "pid-file=",
+        "log-queries", f"local-ttl={ttl}", "local=/com.br/",
+    ]  # fmt: skip
+    lines += [f"mx-host={domain},mx.{domain},10" for domain in mail_domains]
+    return "\n".join([*lines, *extra]) + "\n"
 
 
 @contextmanager
