@@ -312,6 +312,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     """``leadcrawler enrich FILE``: a raw list through the chain, with a summary."""
     from scrapy.crawler import CrawlerProcess
 
+    from leadcrawler.intake.config import IntakeConfig
     from leadcrawler.intake.reader import IntakeError, open_source, parse_mapping
     from leadcrawler.spiders.intake import rejects_path_for
 
@@ -330,6 +331,11 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
     problem = apply_overrides(settings, args.set or [])
     if problem:
         print(f"error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        IntakeConfig.from_settings(settings)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     rejects = Path(args.rejects) if args.rejects else rejects_path_for(path)
     process = CrawlerProcess(settings)

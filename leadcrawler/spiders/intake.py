@@ -40,6 +40,7 @@ from leadcrawler.domain.items import Lead, utcnow
 from leadcrawler.domain.urls import canonical_url
 from leadcrawler.enricher import Chain
 from leadcrawler.extensions import EnricherExtension
+from leadcrawler.intake.config import IntakeConfig
 from leadcrawler.intake.reader import IntakeError, RawRow, Source, open_source, parse_mapping
 from leadcrawler.intake.rows import Reject, line_of, to_lead
 from leadcrawler.intake.workers import (
@@ -177,6 +178,7 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         self.started = time.monotonic()
         self.progress: Any = None
         self.in_flight = 0  # leads yielded and not yet through the chain
+        self.config = IntakeConfig()  # the crawl's INTAKE_* settings, set by from_crawler
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -192,6 +194,7 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.config = IntakeConfig.from_settings(crawler.settings)  # ConfigError: one line
         crawler.signals.connect(spider.on_scraped, signal=signals.item_scraped)
         crawler.signals.connect(spider.on_dropped, signal=signals.item_dropped)
         crawler.signals.connect(spider.on_error, signal=signals.item_error)
@@ -199,7 +202,6 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
-        settings = self.crawler.settings
         try:
             source = await asyncio.to_thread(open_source, self.path, self.mapping)
         except IntakeError as exc:
@@ -208,8 +210,8 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
             return
         self.unknown_columns = source.unknown_columns()
         self._start_progress(source)
-        batch = max(1, settings.getint("INTAKE_READ_BATCH", 1000))
-        in_flight_max = max(1, settings.getint("INTAKE_MAX_IN_FLIGHT", 2000))
+        batch = self.config.read_batch
+        in_flight_max = self.config.max_in_flight
         seen_at = utcnow()
         sites = self._site_config().enabled
         direct = await self._direct_enricher(seen_at)
@@ -253,7 +255,7 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         settings = self.crawler.settings
         chain = EnricherExtension.of(self.crawler).chain
         batch = max(1, settings.getint("PERSIST_BATCH_SIZE"))
-        workers = worker_count(settings.getint("INTAKE_WORKERS"), self.path.stat().st_size)
+        workers = worker_count(self.config.workers, self.path.stat().st_size)
         if workers == 1:
             return InProcessRows(RowEnricher(chain, self.path.name, seen_at), batch)
         base = chain.base
