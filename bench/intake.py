@@ -89,6 +89,25 @@ def cpu_seconds(pattern: str) -> float:
     return 0.0
 
 
+def postgres_cpu() -> float:
+    """CPU seconds of the PostgreSQL server so far: every live ``postgres`` process, plus the
+    postmaster's reaped children (backends that have exited)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for proc in Path("/proc").iterdir():
+        try:
+            if (proc / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            parent = (Path("/proc") / fields[1] / "comm").read_text().strip()
+            if parent != "postgres":
+                total += int(fields[13]) + int(fields[14])  # the postmaster: its reaped backends
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / tick
+
+
 def enrich_command(
     listing: Path, url: str, nameserver: str, scratch: Path, settings: list[str]
 ) -> list[str]:
@@ -132,6 +151,7 @@ def main() -> None:
         "--profile", help="write a py-spy flame graph of the import here (.svg; .txt: raw stacks)"
     )
     parser.add_argument("-s", "--set", action="append", default=[], help="extra enrich settings")
+    parser.add_argument("--skip-bare", action="store_true", help="the import only")
     args = parser.parse_args()
     zone = dns_zone(DOMAINS)
     env = {**os.environ, "SCRAPY_PROJECT": "default"}
@@ -154,7 +174,9 @@ def main() -> None:
                         "--", *command,
                     ]  # fmt: skip
                 before = sum(1 for _ in dns.log.read_text().splitlines())
+                server_before = postgres_cpu()
                 seconds, rss, out = timed_child(command, env)
+                server = postgres_cpu() - server_before
                 lines = dns.log.read_text().splitlines()[before:]
                 queries = sum("query[MX]" in line for line in lines)
                 print(
@@ -162,8 +184,11 @@ def main() -> None:
                     f"{count / seconds:>8.0f} {rss:>7.0f} MiB"
                 )
                 print(f"{'':>8} MX queries: {queries} for {min(count, DOMAINS)} domains")
+                print(f"{'':>8} PostgreSQL server CPU during the import: {server:.1f} s")
                 for line in out.splitlines()[1:]:
                     print(f"{'':>8} {line.strip()}")
+                if args.skip_bare:
+                    continue
                 bare_seconds, bare_rss, _ = timed_child(
                     [sys.executable, "-m", "scrapy", "runspider", "bench/bare_items_spider.py",
                      "-a", f"file={listing}", "-s", "LOG_LEVEL=ERROR"],
