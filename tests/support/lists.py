@@ -14,8 +14,33 @@ def mobile(n: int) -> str:
     return f"+55119{n:08d}"
 
 
-def messy_list(path: Path, people: int) -> tuple[set[int], int]:
-    """Write a cp1252 ';' list; returns the garbage rows' lines and the records written."""
+# Where Brazilians' mailboxes are: most people on a list use a personal webmail address.
+WEBMAIL = (
+    "gmail.com",
+    "hotmail.com",
+    "outlook.com",
+    "yahoo.com.br",
+    "uol.com.br",
+    "bol.com.br",
+    "terra.com.br",
+    "icloud.com",
+)
+
+
+def email_domain(n: int, mix: bool) -> str:
+    """Person ``n``'s e-mail domain: their own company's (``mix`` False: every person a
+    distinct domain, the worst case for MX checks), or as a real list has them (``mix``:
+    six people in ten on a webmail provider, the others two to a company domain)."""
+    if not mix:
+        return f"empresa{n}.com.br"
+    if n % 10 < 6:
+        return WEBMAIL[n % len(WEBMAIL)]
+    return f"empresa{n // 2}.com.br"
+
+
+def messy_list(path: Path, people: int, *, mix: bool = False) -> tuple[set[int], int]:
+    """Write a cp1252 ';' list; returns the garbage rows' lines and the records written.
+    ``mix``: e-mail domains as :func:`email_domain` says."""
     lines: list[str] = ["Nome;E-MAIL;Telefone Celular;Observações;Empresa"]
     garbage: set[int] = set()
     line = 1
@@ -29,7 +54,7 @@ def messy_list(path: Path, people: int) -> tuple[set[int], int]:
         line += text.count("\n")  # a quoted cell with a line break spans two lines
 
     for n in range(people):
-        email = f"pessoa{n}@empresa{n}.com.br"
+        email = f"pessoa{n}@{email_domain(n, mix)}"
         digits = mobile(n)[6:]
         add(
             f"Pessoa Número {n};{email};(11) 9{digits[:4]}-{digits[4:]};cliente antiga;"
