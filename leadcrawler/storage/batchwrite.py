@@ -30,9 +30,10 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, bindparam, delete, insert, select, text, update
+from sqlalchemy import JSON, DateTime, bindparam, delete, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -664,7 +665,7 @@ class BatchWriter:
             values = [
                 (
                     row["_id"],
-                    *(json.dumps(row[n]) if n in json_columns else row[n] for n in names),
+                    *(json_text(row[n]) if n in json_columns else row[n] for n in names),
                 )
                 for row in rows
             ]
@@ -716,23 +717,7 @@ class BatchWriter:
             self.session.execute(insert(table), rows)
             return
         names = list(rows[0])
-        json_columns = {n for n in names if isinstance(table.c[n].type, JSON)}
-        moments: dict[datetime, str] = {}  # a batch's rows share a few timestamps
-
-        def cell(name: str, value: Any) -> str:
-            if value is None:
-                return ""  # unquoted empty: NULL
-            if name in json_columns:
-                text = json.dumps(value)
-            elif isinstance(value, datetime):
-                text = moments.get(value) or moments.setdefault(value, value.isoformat())
-            else:
-                text = str(value)
-            return '"' + text.replace('"', '""') + '"'
-
-        lines = io.StringIO()
-        lines.writelines(",".join([cell(name, row[name]) for name in names]) + "\n" for row in rows)
-        lines.seek(0)
+        lines = io.StringIO(copy_csv(table, names, rows))
         skip_checks = self._skip_fk_checks(table, rows)
         dbapi = self.session.connection().connection.dbapi_connection
         assert dbapi is not None
@@ -907,6 +892,106 @@ def _not_suppressed(session: Session, leads: Sequence[Lead], pepper: bytes) -> l
             session.scalars(select(Suppression.key_hash).where(Suppression.key_hash.in_(part)))
         )
     return [lead for lead, own in zip(leads, wanted, strict=True) if not listed & set(own)]
+
+
+def copy_csv(table: Any, names: list[str], rows: Sequence[dict[str, Any]]) -> str:
+    """``rows`` as ``COPY ... (FORMAT csv)`` text: every value quoted, NULL an empty cell.
+
+    Column by column rather than cell by cell (a function call a cell cost ~2.6 us a row):
+    each column is turned to text in one comprehension, checked for quotes in one pass
+    and escaped only if it holds one; the rows are joined with ``","``, NULLs written as
+    ``"\\0"`` and unquoted to empty cells in one replace (no text PostgreSQL accepts holds
+    a NUL). The text is exactly :func:`copy_csv_by_cell`'s (tests/unit/test_copy_csv.py),
+    which still writes a batch holding a NUL (for PostgreSQL to refuse, as before).
+    """
+    if len(names) < 2:
+        return copy_csv_by_cell(table, names, rows)
+    columns: list[list[str]] = []
+    moments: dict[Any, str] = {None: NUL}  # a batch's rows share a few timestamps
+    for name, values in zip(names, zip(*map(itemgetter(*names), rows), strict=True), strict=True):
+        kind = table.c[name].type
+        if isinstance(kind, JSON):
+            column = [NUL if v is None else json_text(v) for v in values]
+        elif isinstance(kind, DateTime):
+            for value in set(values) - moments.keys():
+                moments[value] = value.isoformat() if isinstance(value, datetime) else str(value)
+            column = list(map(moments.__getitem__, values))
+        else:
+            column = [v if v.__class__ is str else _cell_text(v) for v in values]
+        every = "".join(column)
+        if every.count(NUL) != values.count(None):  # a value holds a NUL of its own
+            return copy_csv_by_cell(table, names, rows)
+        if '"' in every:
+            column = [v.replace('"', '""') for v in column]
+        columns.append(column)
+    text = '"' + '"\n"'.join(['","'.join(row) for row in zip(*columns, strict=True)]) + '"\n'
+    return text.replace('"' + NUL + '"', "")
+
+
+NUL = "\x00"
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return NUL
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def copy_csv_by_cell(table: Any, names: list[str], rows: Sequence[dict[str, Any]]) -> str:
+    """:func:`copy_csv`, one cell at a time: the reference, and the way for odd batches."""
+    json_columns = {n for n in names if isinstance(table.c[n].type, JSON)}
+    moments: dict[datetime, str] = {}
+
+    def cell(name: str, value: Any) -> str:
+        if value is None:
+            return ""  # unquoted empty: NULL
+        if name in json_columns:
+            text = json_text(value)
+        elif isinstance(value, datetime):
+            text = moments.get(value) or moments.setdefault(value, value.isoformat())
+        else:
+            text = str(value)
+        return '"' + text.replace('"', '""') + '"'
+
+    return "".join(",".join([cell(name, row[name]) for name in names]) + "\n" for row in rows)
+
+
+def _encoder() -> Any:
+    """``json.dumps``'s own C encoder, made once instead of once a call (~1 us a value)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    defaults = json.JSONEncoder()
+    return make(
+        {},
+        defaults.default,
+        json.encoder.encode_basestring_ascii,
+        None,
+        defaults.key_separator,
+        defaults.item_separator,
+        False,
+        False,
+        True,
+    )
+
+
+_ENCODE = _encoder()
+
+
+def json_text(value: Any) -> str:
+    """``json.dumps(value)``, the same text, faster for the dicts the writer stores."""
+    global _ENCODE
+    if not value and value.__class__ is dict:
+        return "{}"
+    if _ENCODE is None or value.__class__ is not dict:
+        return json.dumps(value)
+    try:
+        return "".join(_ENCODE(value, 0))
+    except Exception:
+        _ENCODE = _encoder()  # its circular-reference memo may hold this value: a fresh one
+        return json.dumps(value)  # raises as json.dumps does
 
 
 def _may_skip_fk_checks(session: Session) -> bool:
