@@ -365,27 +365,42 @@ class BatchWriter:
             self._score(set(final), contacts.values(), offers.values(), rules)
 
         real = self._write_leads(survivors)
-        self._insert(
+        self._insert_rows(
             LeadKey,
-            [{"lead_id": real[self.find(eid)], "key": key} for key, eid in self.new_keys],
+            ["lead_id", "key"],
+            [(real[self.find(eid)], key) for key, eid in self.new_keys],
         )
         self._flush_rows(
             ContactRow,
             contacts.values(),
-            lambda c: {
-                "lead_id": real[c.eid],
-                "kind": c.kind,
-                "value": c.value,
-                "raw": c.raw,
-                "status": c.status,
-                "certainty": c.certainty,
-                "method": c.method,
-                "source_url": c.source_url,
-                "details": c.details,
-                "first_seen": c.first_seen,
-                "last_seen": c.last_seen,
-                "times_seen": c.times_seen,
-            },
+            [
+                "lead_id",
+                "kind",
+                "value",
+                "raw",
+                "status",
+                "certainty",
+                "method",
+                "source_url",
+                "details",
+                "first_seen",
+                "last_seen",
+                "times_seen",
+            ],
+            lambda c: (
+                real[c.eid],
+                c.kind,
+                c.value,
+                c.raw,
+                c.status,
+                c.certainty,
+                c.method,
+                c.source_url,
+                c.details,
+                c.first_seen,
+                c.last_seen,
+                c.times_seen,
+            ),
             lambda c: {
                 "last_seen": c.last_seen,
                 "first_seen": c.first_seen,
@@ -397,15 +412,16 @@ class BatchWriter:
         self._flush_rows(
             ValueHistory,
             history.values(),
-            lambda h: {
-                "lead_id": real[h.eid],
-                "field": h.field,
-                "ref": h.ref,
-                "value": h.value,
-                "first_seen": h.first_seen,
-                "last_seen": h.last_seen,
-                "times_seen": h.times_seen,
-            },
+            ["lead_id", "field", "ref", "value", "first_seen", "last_seen", "times_seen"],
+            lambda h: (
+                real[h.eid],
+                h.field,
+                h.ref,
+                h.value,
+                h.first_seen,
+                h.last_seen,
+                h.times_seen,
+            ),
             lambda h: {
                 "first_seen": h.first_seen,
                 "last_seen": h.last_seen,
@@ -415,16 +431,26 @@ class BatchWriter:
         self._flush_rows(
             OfferRow,
             offers.values(),
-            lambda o: {
-                "lead_id": real[o.eid],
-                "platform": o.platform,
-                "checkout_url": o.checkout_url,
-                "product_name": o.product_name,
-                "price_brl": o.price_brl,
-                "seller_id": o.seller_id,
-                "first_seen": o.first_seen,
-                "last_seen": o.last_seen,
-            },
+            [
+                "lead_id",
+                "platform",
+                "checkout_url",
+                "product_name",
+                "price_brl",
+                "seller_id",
+                "first_seen",
+                "last_seen",
+            ],
+            lambda o: (
+                real[o.eid],
+                o.platform,
+                o.checkout_url,
+                o.product_name,
+                o.price_brl,
+                o.seller_id,
+                o.first_seen,
+                o.last_seen,
+            ),
             lambda o: {
                 "lead_id": real[o.eid],
                 "product_name": o.product_name,
@@ -704,16 +730,29 @@ class BatchWriter:
         return ids
 
     def _insert(self, model: Any, rows: list[dict[str, Any]]) -> None:
-        """Multi-row INSERT; on PostgreSQL, ``COPY ... FROM STDIN`` (CSV), the fastest way in."""
+        """Multi-row INSERT of ``rows`` (dicts with the same keys): see :meth:`_insert_rows`."""
+        if rows:
+            names = list(rows[0])
+            tuples = (
+                list(map(itemgetter(*names), rows))
+                if len(names) > 1
+                else [(row[names[0]],) for row in rows]
+            )
+            self._insert_rows(model, names, tuples)
+
+    def _insert_rows(self, model: Any, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+        """Multi-row INSERT of ``rows`` (tuples of the ``names`` columns, at least two); on
+        PostgreSQL, ``COPY ... FROM STDIN`` (CSV), the fastest way in."""
         if not rows:
             return
         table = model.__table__
         if not self._copyable():
-            self.session.execute(insert(table), rows)
+            self.session.execute(
+                insert(table), [dict(zip(names, row, strict=True)) for row in rows]
+            )
             return
-        names = list(rows[0])
         lines = io.StringIO(copy_csv(table, names, rows))
-        skip_checks = self._skip_fk_checks(table, rows)
+        skip_checks = self._skip_fk_checks(table, names, rows)
         dbapi = self.session.connection().connection.dbapi_connection
         assert dbapi is not None
         cursor: Any = dbapi.cursor()
@@ -734,7 +773,7 @@ class BatchWriter:
         finally:
             cursor.close()
 
-    def _skip_fk_checks(self, table: Any, rows: list[dict[str, Any]]) -> bool:
+    def _skip_fk_checks(self, table: Any, names: list[str], rows: list[tuple[Any, ...]]) -> bool:
         """Whether this COPY may go without PostgreSQL's per-row foreign-key checks.
 
         Every row this writer COPYs points at a row the checks would find and lock: a lead
@@ -755,7 +794,10 @@ class BatchWriter:
             store.copy_skips_fk_checks = _may_skip_fk_checks(self.session)
         if not store.copy_skips_fk_checks:
             return False
-        run_ids = {row["run_id"] for row in rows} - {None} if "run_id" in rows[0] else set()
+        run_ids = set()
+        if "run_id" in names:
+            at = names.index("run_id")
+            run_ids = {row[at] for row in rows} - {None}
         for run_id in run_ids:
             locked = self.session.scalar(
                 select(Run.id).where(Run.id == run_id).with_for_update(key_share=True)
@@ -764,14 +806,18 @@ class BatchWriter:
                 return False
         return True
 
-    def _flush_rows(self, model: Any, rows: Iterable[Any], new: Any, changed: Any) -> None:
+    def _flush_rows(
+        self, model: Any, rows: Iterable[Any], names: list[str], new: Any, changed: Any
+    ) -> None:
+        """Insert the new ``rows`` (``new``: a tuple of the ``names`` columns), update the
+        changed ones (``changed``: a dict of the columns that change)."""
         inserts, updates = [], []
         for row in rows:
             if row.row_id is None:
                 inserts.append(new(row))
             elif row.changed:
                 updates.append({"_id": row.row_id, **changed(row)})
-        self._insert(model, inserts)
+        self._insert_rows(model, names, inserts)
         if updates:
             self._update(model, updates)
 
@@ -912,7 +958,7 @@ def _not_suppressed(session: Session, leads: Sequence[Lead], pepper: bytes) -> l
     return [lead for lead, own in zip(leads, wanted, strict=True) if not listed & set(own)]
 
 
-def copy_csv(table: Any, names: list[str], rows: Sequence[dict[str, Any]]) -> str:
+def copy_csv(table: Any, names: list[str], rows: Sequence[tuple[Any, ...]]) -> str:
     """``rows`` as ``COPY ... (FORMAT csv)`` text: every value quoted, NULL an empty cell.
 
     Column by column rather than cell by cell (a function call a cell cost ~2.6 us a row):
@@ -926,7 +972,7 @@ def copy_csv(table: Any, names: list[str], rows: Sequence[dict[str, Any]]) -> st
         return copy_csv_by_cell(table, names, rows)
     columns: list[list[str]] = []
     moments: dict[Any, str] = {None: NUL}  # a batch's rows share a few timestamps
-    for name, values in zip(names, zip(*map(itemgetter(*names), rows), strict=True), strict=True):
+    for name, values in zip(names, zip(*rows, strict=True), strict=True):
         kind = table.c[name].type
         if isinstance(kind, JSON):
             column = [NUL if v is None else json_text(v) for v in values]
@@ -957,7 +1003,7 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def copy_csv_by_cell(table: Any, names: list[str], rows: Sequence[dict[str, Any]]) -> str:
+def copy_csv_by_cell(table: Any, names: list[str], rows: Sequence[tuple[Any, ...]]) -> str:
     """:func:`copy_csv`, one cell at a time: the reference, and the way for odd batches."""
     json_columns = {n for n in names if isinstance(table.c[n].type, JSON)}
     moments: dict[datetime, str] = {}
@@ -973,7 +1019,10 @@ def copy_csv_by_cell(table: Any, names: list[str], rows: Sequence[dict[str, Any]
             text = str(value)
         return '"' + text.replace('"', '""') + '"'
 
-    return "".join(",".join([cell(name, row[name]) for name in names]) + "\n" for row in rows)
+    return "".join(
+        ",".join([cell(name, value) for name, value in zip(names, row, strict=True)]) + "\n"
+        for row in rows
+    )
 
 
 def _encoder() -> Any:

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from leadcrawler.storage.batchwrite import copy_csv, copy_csv_by_cell, json_text
+from leadcrawler.storage.batchwrite import copy_csv as copy_tuples
+from leadcrawler.storage.batchwrite import copy_csv_by_cell as by_cell_tuples
+from leadcrawler.storage.batchwrite import json_text
 from leadcrawler.storage.models import (
     ContactRow,
     LeadKey,
@@ -75,6 +77,14 @@ def corpus(model: Any, count: int = 120) -> list[dict[str, Any]]:
         {column.name: column_values(column, i * 7 + j) for j, column in enumerate(table.c)}
         for i in range(count)
     ]
+
+
+def copy_csv(table: Any, names: list[str], rows: list[dict[str, Any]]) -> str:
+    return copy_tuples(table, names, [tuple(row[n] for n in names) for row in rows])
+
+
+def copy_csv_by_cell(table: Any, names: list[str], rows: list[dict[str, Any]]) -> str:
+    return by_cell_tuples(table, names, [tuple(row[n] for n in names) for row in rows])
 
 
 MODELS = [LeadRow, LeadKey, ContactRow, OfferRow, ValueHistory, SightingRow, SightingKey]
