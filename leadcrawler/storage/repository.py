@@ -108,6 +108,10 @@ class LeadStore:
         self.name_similarity = name_similarity
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.writes = sessionmaker(writer(engine), expire_on_commit=False)  # BEGIN IMMEDIATE
+        # Whether the set-based writer's COPY may skip the per-row foreign-key checks
+        # (None: not asked yet; see batchwrite.BatchWriter._skip_fk_checks). False forces
+        # the checks (the tests compare both ways).
+        self.copy_skips_fk_checks: bool | None = None
 
     # --- runs ------------------------------------------------------------------------
 

@@ -36,21 +36,17 @@ def write_sightings(
     if not rows:
         return
     ids = _insert_sightings(writer, rows)
-    keys: list[dict[str, Any]] = []
+    keys: list[tuple[int, str, str | None, str | None]] = []
     for lead, eid, sighting_id in zip(leads, final, ids, strict=True):
         uid = writer.entities[writer.find(eid)].uid
         brought = [*lead.identity_keys, *keys_for_lead(lead), UID_PREFIX + uid]
+        display_name, legal_name = lead.display_name, lead.legal_name
         keys += [
-            {
-                "sighting_id": sighting_id,
-                "key": key,
-                "display_name": lead.display_name,
-                "legal_name": lead.legal_name,
-            }
+            (sighting_id, key, display_name, legal_name)
             for key in dict.fromkeys(brought)
             if len(key) <= KEY_LENGTH
         ]
-    writer._insert(SightingKey, keys)
+    writer._insert_rows(SightingKey, ["sighting_id", "key", "display_name", "legal_name"], keys)
 
 
 def _insert_sightings(writer: BatchWriter, rows: list[dict[str, Any]]) -> list[int]:
