@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -451,13 +452,15 @@ class PhoneReadings:
 
     def __init__(self, max_size: int = 10_000) -> None:
         self.max_size = max_size
-        self._infos: dict[str, PhoneInfo] = {}
+        # An OrderedDict: the oldest entry leaves in O(1) (a dict's next(iter()) walks
+        # over the holes its deletions left at the front: ~6 us once full).
+        self._infos: OrderedDict[str, PhoneInfo] = OrderedDict()
 
     def record(self, info: PhoneInfo) -> PhoneInfo:
-        self._infos.pop(info.e164, None)
         self._infos[info.e164] = info
+        self._infos.move_to_end(info.e164)
         while len(self._infos) > self.max_size:
-            del self._infos[next(iter(self._infos))]
+            self._infos.popitem(last=False)
         return info
 
     def get(self, e164: str) -> PhoneInfo | None:

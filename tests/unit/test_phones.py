@@ -499,3 +499,17 @@ def test_numbers_built_without_parsing_are_the_ones_parse_gives() -> None:
             for national in (code + first + second, first + second, code + "9" + first + second):
                 national = national.replace(" ", "")
                 assert phones._plus55(national) == phonenumbers.parse(f"+55{national}"), national
+
+
+def test_phone_readings_keep_the_most_recently_recorded() -> None:
+    from leadcrawler.domain.phones import PhoneReadings
+
+    readings = PhoneReadings(max_size=3)
+    infos = [normalize_phone(f"(11) 9123{i}-5678") for i in range(5)]
+    assert all(info is not None for info in infos)
+    a, b, c, d, e = (info for info in infos if info is not None)
+    for info in (a, b, c, a, d):  # a recorded again: b is now the oldest
+        readings.record(info)
+    assert [readings.get(info.e164) for info in (a, b, c, d)] == [a, None, c, d]
+    readings.record(e)
+    assert [readings.get(info.e164) for info in (a, c, d, e)] == [a, None, d, e]
