@@ -20,7 +20,6 @@ Reads no settings.
 
 from __future__ import annotations
 
-import copy
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ SPECIAL_USE_TLDS = frozenset({"localhost", "local", "test", "invalid", "example"
 SPECIAL_USE_TLDS |= {"internal", "localdomain", "lan", "home"}
 # Documentation domains (RFC 2606): the placeholder in many site templates.
 DOCUMENTATION_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
+_DOCUMENTATION_SUFFIXES = tuple(f".{domain}" for domain in sorted(DOCUMENTATION_DOMAINS))
 # File extensions that show up after an "@" in asset names (retina images "logo@2x.png",
 # CDN paths "lib@1.2.0.min.js"). None of them is a top-level domain (".map" is one: left out).
 FILE_EXTENSIONS = frozenset(
@@ -128,7 +128,10 @@ def _validate(text: str) -> ValidatedEmail:
         and DOT_ATOM_TEXT.match(local)
         and local.lower() not in CASE_INSENSITIVE_MAILBOX_NAMES
     ):
-        at_domain = copy.copy(_validate_domain(domain))
+        # copy.copy() without its generic protocol (__reduce_ex__, a failed __setstate__
+        # lookup through ValidatedEmail.__getattr__): same class, same attributes.
+        at_domain = ValidatedEmail.__new__(ValidatedEmail)
+        at_domain.__dict__.update(_validate_domain(domain).__dict__)
         at_domain.original = text
         at_domain.local_part = at_domain.ascii_local_part = local
         at_domain.smtputf8 = False
@@ -195,7 +198,7 @@ def _precheck(text: str) -> str | None:
     if (
         last_label in SPECIAL_USE_TLDS
         or domain in DOCUMENTATION_DOMAINS
-        or domain.endswith(tuple(f".{d}" for d in DOCUMENTATION_DOMAINS))
+        or domain.endswith(_DOCUMENTATION_SUFFIXES)
     ):
         return "special_use_domain"
     if last_label in FILE_EXTENSIONS:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -151,6 +152,27 @@ def _repair_spelling(text: str) -> str:
     return text
 
 
+@cache
+def _br_national_prefix() -> re.Pattern[str]:
+    """BR's national prefix (and carrier code) as libphonenumber reads it off a number."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("BR")
+    pattern = metadata.national_prefix_for_parsing if metadata is not None else None
+    if not pattern:
+        raise RuntimeError("libphonenumber has no national prefix for BR")
+    return re.compile(pattern)
+
+
+def _plus55(national: str) -> PhoneNumber:
+    """``phonenumbers.parse(f"+55{national}")`` for ``national``, a string of 2 to 17 digits.
+
+    Without a national prefix in front (libphonenumber's own pattern for BR says), the
+    number is country code 55 and ``national`` as it is: built without parsing text.
+    """
+    if _br_national_prefix().match(national):
+        return phonenumbers.parse(f"+55{national}")
+    return PhoneNumber(country_code=55, national_number=int(national))
+
+
 def _ninth_digit(number: PhoneNumber) -> PhoneNumber | None:
     """The 9-digit mobile a legacy 8-digit one (DDD + [6-9]xxx-xxxx) became, if it exists.
 
@@ -160,7 +182,7 @@ def _ninth_digit(number: PhoneNumber) -> PhoneNumber | None:
     national = phonenumbers.national_significant_number(number)
     if len(national) != 10 or national[:2] not in ddd_states() or national[2] not in "6789":
         return None
-    candidate = phonenumbers.parse(f"+55{national[:2]}9{national[2:]}")
+    candidate = _plus55(f"{national[:2]}9{national[2:]}")
     if phonenumbers.number_type(candidate) != PhoneNumberType.MOBILE:
         return None
     candidate.extension = number.extension
@@ -172,7 +194,7 @@ def _shared_cost_without_ddd(number: PhoneNumber) -> PhoneNumber | None:
     national = phonenumbers.national_significant_number(number)
     if len(national) != 10 or national[:2] not in ddd_states():
         return None
-    candidate = phonenumbers.parse(f"+55{national[2:]}")
+    candidate = _plus55(national[2:])
     if phonenumbers.number_type(candidate) != PhoneNumberType.SHARED_COST:
         return None
     candidate.extension = number.extension
@@ -189,15 +211,23 @@ def _repair_parsed(
         number = phonenumbers.parse(text, region)
     except NumberParseException as exc:
         return text, None, None, exc
-    if number.country_code != 55:
+    repaired, name = _repair_number(number)
+    if name is None:
         return text, number, None, None
+    e164 = phonenumbers.format_number(repaired, phonenumbers.PhoneNumberFormat.E164)
+    suffix = f" ext. {repaired.extension}" if repaired.extension else ""
+    return e164 + suffix, repaired, name, None
+
+
+def _repair_number(number: PhoneNumber) -> tuple[PhoneNumber, str | None]:
+    """The number a legacy Brazilian ``number`` is now, and the repair's name (None: as is)."""
+    if number.country_code != 55:
+        return number, None
     for repair, name in ((_ninth_digit, NINTH_DIGIT), (_shared_cost_without_ddd, SHARED_COST_DDD)):
         repaired = repair(number)
         if repaired is not None:
-            e164 = phonenumbers.format_number(repaired, phonenumbers.PhoneNumberFormat.E164)
-            suffix = f" ext. {repaired.extension}" if repaired.extension else ""
-            return e164 + suffix, repaired, name, None
-    return text, number, None, None
+            return repaired, name
+    return number, None
 
 
 def _repair(text: str, region: str) -> tuple[str, str | None]:
@@ -222,6 +252,40 @@ def repair_raw(text: str, region: str) -> str:
 _RAMAL_RE = re.compile(r"[\s,;-]*\b(?:ramal|r\.)\s*(\d{1,6})\s*$", re.IGNORECASE)
 
 
+# The Brazilian spellings nearly every list uses, ASCII only: "(11) 98765-4321",
+# "11987654321", "+55 11 98765-4321", "(011) 3456-7890". Groups: "+55", trunk "0", DDD,
+# the number's two halves (the first never starting with 0 or 1, so that no repair of
+# _repair_spelling applies, e.g. a DDD written before 0800).
+_COMMON_SPELLING_RE = re.compile(
+    r"(\+55 ?)?\(?(0?)([1-9][0-9])\)?[ .-]?([2-9][0-9]{3,4})[ .-]?([0-9]{4})", re.ASCII
+)
+
+
+def _read_common_spelling(raw: str, region: str) -> PhoneNumber | None:
+    """What ``phonenumbers.parse`` gives for ``raw`` (after :func:`_prepare` and
+    :func:`_repair_spelling`, which leave these spellings as they are), when ``raw`` is a
+    common Brazilian spelling; None for anything else (parse it).
+
+    Without text to read, the number is country code 55 and the DDD plus the 8 or 9 digits:
+    no IDD, no carrier code, no extension. Not taken here: "55" first without "+" (DDD 55:
+    libphonenumber may read it as the country code), a trunk "0" after "+55", and numbers
+    without "+55" when the default region is not BR. Type, validity and format still come
+    from libphonenumber's metadata. tests/unit/test_phones.py compares both ways on a corpus.
+    """
+    match = _COMMON_SPELLING_RE.fullmatch(raw)
+    if match is None:
+        return None
+    plus, trunk, ddd, head, tail = match.groups()
+    if ddd not in ddd_states():
+        return None
+    if plus:
+        if trunk:
+            return None
+    elif region != "BR" or (ddd == "55" and not trunk):
+        return None
+    return PhoneNumber(country_code=55, national_number=int(ddd + head + tail))
+
+
 def _prepare(raw: str) -> str:
     text = unicodedata.normalize("NFKC", strip_invisible(raw)).strip()
     return _RAMAL_RE.sub(r" ext. \1", text)
@@ -231,19 +295,23 @@ def _parse(
     raw: str, region: str, repair: bool
 ) -> tuple[PhoneNumber | None, str | None, str | None]:
     """The parsed number, or None and the reason it cannot be one; and the repair applied."""
-    text = _prepare(raw)
-    if not text:
-        return None, "empty", None
     repaired = None
-    number: PhoneNumber | None = None
+    number = _read_common_spelling(raw, region)
     error: NumberParseException | None = None
-    if repair:
-        text, number, repaired, error = _repair_parsed(text, region)
-    if number is None and error is None:
-        try:
-            number = phonenumbers.parse(text, region)
-        except NumberParseException as exc:
-            error = exc
+    if number is not None:
+        if repair:
+            number, repaired = _repair_number(number)
+    else:
+        text = _prepare(raw)
+        if not text:
+            return None, "empty", None
+        if repair:
+            text, number, repaired, error = _repair_parsed(text, region)
+        if number is None and error is None:
+            try:
+                number = phonenumbers.parse(text, region)
+            except NumberParseException as exc:
+                error = exc
     if number is None:
         assert error is not None
         return None, _PARSE_REASONS.get(error.error_type, "not_a_number"), None
@@ -384,13 +452,15 @@ class PhoneReadings:
 
     def __init__(self, max_size: int = 10_000) -> None:
         self.max_size = max_size
-        self._infos: dict[str, PhoneInfo] = {}
+        # An OrderedDict: the oldest entry leaves in O(1) (a dict's next(iter()) walks
+        # over the holes its deletions left at the front: ~6 us once full).
+        self._infos: OrderedDict[str, PhoneInfo] = OrderedDict()
 
     def record(self, info: PhoneInfo) -> PhoneInfo:
-        self._infos.pop(info.e164, None)
         self._infos[info.e164] = info
+        self._infos.move_to_end(info.e164)
         while len(self._infos) > self.max_size:
-            del self._infos[next(iter(self._infos))]
+            self._infos.popitem(last=False)
         return info
 
     def get(self, e164: str) -> PhoneInfo | None:

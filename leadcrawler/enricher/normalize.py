@@ -65,7 +65,8 @@ class Normalizer:
         self.readings = readings if readings is not None else PhoneReadings()
 
     def normalize(self, lead: Lead) -> Lead:
-        lead.sighting.url = canonical_url(lead.sighting.url) or lead.sighting.url
+        sighting_url = lead.sighting.url
+        lead.sighting.url = canonical_url(sighting_url) or sighting_url
         lead.display_name = clean_text(lead.display_name)
         lead.legal_name = clean_text(lead.legal_name)
 
@@ -81,7 +82,10 @@ class Normalizer:
         lead.domain = own_domain(website)
 
         for contact in lead.contacts:
-            contact.source_url = canonical_url(contact.source_url) or contact.source_url
+            if contact.source_url == sighting_url:  # usually: found where the lead was seen
+                contact.source_url = lead.sighting.url  # canonical_url is a pure function
+            else:
+                contact.source_url = canonical_url(contact.source_url) or contact.source_url
             contact.normalized = self.normalize_contact(contact)
             if contact.normalized is None:
                 self.stats.inc_value(f"leadcrawler/normalize/unnormalized/{contact.kind}")

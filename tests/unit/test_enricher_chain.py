@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import phonenumbers
 import pytest
 
+from leadcrawler.domain import phones
 from leadcrawler.domain.items import ContactKind, ContactStatus
 from leadcrawler.domain.phones import PhoneRules
 from leadcrawler.enricher import Chain, MemoryStats, SettingsMap, enrich_leads
@@ -24,14 +24,15 @@ def raw_phone_lead(*values: tuple[ContactKind, str]) -> Any:
 
 
 def test_each_phone_value_is_parsed_once_through_the_chain(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # A number is read by phones._parse: the common-spelling shortcut or phonenumbers.parse.
     parsed: list[str] = []
-    real_parse = phonenumbers.parse
+    real_parse = phones._parse
 
-    def counting_parse(number: str, *args: Any, **kwargs: Any) -> Any:
-        parsed.append(number)
-        return real_parse(number, *args, **kwargs)
+    def counting_parse(raw: str, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(raw)
+        return real_parse(raw, *args, **kwargs)
 
-    monkeypatch.setattr(phonenumbers, "parse", counting_parse)
+    monkeypatch.setattr(phones, "_parse", counting_parse)
     item = raw_phone_lead(
         (ContactKind.PHONE, "(11) 98765-4321"),
         (ContactKind.WHATSAPP, "https://wa.me/5521912345678"),

@@ -385,3 +385,131 @@ def test_validity_is_read_from_the_number_type_as_libphonenumber_would(raw: str)
     info = normalize_phone(raw, "BR")
     assert info is not None
     assert info.is_valid == phonenumbers.is_valid_number(phonenumbers.parse(raw, "BR"))
+
+
+# Area codes in use, and two-digit prefixes that are not one (00-10, 20, 23, 90...).
+_CORPUS_CODES = [
+    *sorted(ddd_states()),
+    "00", "01", "10", "20", "23", "25", "26", "29", "30", "36", "39", "40", "50", "52", "56",
+    "57", "58", "59", "60", "70", "72", "76", "78", "80", "90",
+]  # fmt: skip
+# The subscriber part, as (first half, second half): 9-digit mobiles, legacy 8-digit
+# mobiles (6-9), landlines (2-5), shared cost (3003, 4004, 4020...), 0800/0300 numbers
+# and what is none of these (starting with 0 or 1, 9 digits not starting with 9).
+_CORPUS_SUBSCRIBERS = [
+    ("91234", "5678"), ("99999", "9999"), ("98765", "4321"), ("90000", "0000"),
+    ("81234", "5678"), ("71234", "5678"), ("61234", "5678"), ("51234", "5678"),
+    ("31234", "5678"), ("21234", "5678"), ("01234", "5678"), ("11234", "5678"),
+    ("9123", "4567"), ("8765", "4321"), ("7123", "4567"), ("6123", "4567"), ("9012", "3456"),
+    ("5123", "4567"), ("4123", "4567"), ("3456", "7890"), ("2345", "6789"), ("1234", "5678"),
+    ("0123", "4567"), ("4004", "0000"), ("3003", "1234"), ("4003", "5555"), ("4020", "1234"),
+    ("4090", "1234"), ("0800", "1234"), ("0800 123", "4567"), ("0300", "1234"),
+    ("123", "4567"), ("912345", "6789"), ("9123", "45678"),
+]  # fmt: skip
+# How pages and lists write a number: {d} the area code, {a} and {b} the two halves.
+_CORPUS_SPELLINGS = [
+    "({d}) {a}-{b}", "({d}){a}-{b}", "({d}) {a} {b}", "{d} {a}-{b}", "{d} {a} {b}",
+    "{d}{a}{b}", "{d} {a}{b}", "{d}-{a}-{b}", "{d}.{a}.{b}", "({d}) {a}.{b}", "({d} {a}-{b}",
+    "{d}) {a}-{b}", "({d}) {a}{b}", "+55 {d} {a}-{b}", "+55{d}{a}{b}", "+55 ({d}) {a}-{b}",
+    "+55({d}){a}-{b}", "+55 {d}{a}{b}", "+55-{d}-{a}-{b}", "0{d} {a}-{b}", "(0{d}) {a}-{b}",
+    "0{d}{a}{b}", "(0{d}){a}{b}", "0 {d} {a}-{b}", "+55 0{d} {a}-{b}", "+55 (0{d}) {a}-{b}",
+    "55 {d} {a}-{b}", "55{d}{a}{b}", "+55  {d} {a}-{b}", "+ 55 {d} {a}-{b}",
+    "(0xx{d}) {a}-{b}", "0 21 {d} {a}-{b}", "0 17 {d} {a}{b}", "0{d}{a}{b}0",
+    "00 55 {d} {a}-{b}", "0055{d}{a}{b}", "tel:+55-{d}-{a}-{b}", "tel:0{d}{a}{b}",
+    "callto:{d}{a}{b}", "({d}) {a}-{b} ramal 22", "({d}) {a}-{b} r. 7", "+55 {d} {a}-{b} ext. 5",
+    "({d}) {a}-{b} x12", " ({d}) {a}-{b} ", "({d}) {a}-{b}\u200b", "\u202e({d}) {a}-{b}",
+    "({d})\u00a0{a}-{b}", "({d}) {a}\u2013{b}", "{d} 9 {a}-{b}", "({d}) {a}-{b}.",
+    "({d}) {a}-{b} / {a}-{b}", "Tel: ({d}) {a}-{b}", "{d}{a}{b}{b}", "+{d}{a}{b}",
+    "+1 {d}{a}{b}", "+351 {d} {a} {b}", "({d}){a}--{b}", "(({d})) {a}-{b}",
+]  # fmt: skip
+_CORPUS_OTHERS = [
+    "", " ", "abc", "123", "0", "+", "+55", "+55 11", "(11)", "+1 650 253 0000",
+    "+44 20 7946 0958", "+351 912 345 678", "+800 1234 5678", "+882 1234 5678",
+    "1-800-FLOWERS", "0800 123 4567", "0800-723-0000", "4004-0000", "3003 1234",
+    "91234-5678", "3456-7890", "12345678901234567890", "+55 11 91234-5678 ou 3456-7890",
+    "(11) ９１２３４-５６７８", "\uff08\uff11\uff11\uff09 \uff19\uff11\uff12\uff13\uff14-\uff15\uff16\uff17\uff18",
+    "(١١) ٩١٢٣٤-٥٦٧٨", "wa.me/5511912345678", "+55 11 91234-5678;ext=3",
+]  # fmt: skip
+
+
+def phone_corpus(every: int = 1) -> list[str]:
+    """Every area code (and some that are none) x kinds of numbers x ways to write them.
+
+    With ``every`` > 1, one spelling in ``every`` per (area code, number), rotated: each
+    spelling still meets every area code and each (area code, number) several spellings.
+    """
+    corpus = list(_CORPUS_OTHERS)
+    pairs = [(code, pair) for code in _CORPUS_CODES for pair in _CORPUS_SUBSCRIBERS]
+    for index, (code, (first, second)) in enumerate(pairs):
+        for rank, spelling in enumerate(_CORPUS_SPELLINGS):
+            if (index + rank) % every == 0:
+                corpus.append(spelling.format(d=code, a=first, b=second))
+    # Full-width digits: read after NFKC, never by the shortcut.
+    full_width = str.maketrans("0123456789()", "０１２３４５６７８９（）")
+    corpus += [raw.translate(full_width) for raw in corpus[:: len(_CORPUS_SPELLINGS) + 1]]
+    return corpus
+
+
+def test_the_common_spelling_shortcut_reads_what_libphonenumber_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """_read_common_spelling (no parse of text) against the full path: the same PhoneInfo
+    and the same problem, with and without repairs, for every value the shortcut takes."""
+    from leadcrawler.domain import phones
+
+    corpus = phone_corpus(every=5)
+    cases = [(region, repair) for region in ("BR", "US") for repair in (True, False)]
+    taken = {
+        region: [raw for raw in corpus if phones._read_common_spelling(raw, region) is not None]
+        for region in ("BR", "US")
+    }
+    assert len(taken["BR"]) > 5_000 and len(taken["US"]) > 1_000  # the shortcut is used
+
+    def outcomes(region: str, repair: bool) -> list[tuple[object, ...]]:
+        return [
+            (normalize_phone(raw, region, repair=repair), phone_problem(raw, region, repair=repair))
+            for raw in taken[region]
+        ]
+
+    fast = [outcomes(region, repair) for region, repair in cases]
+    monkeypatch.setattr(phones, "_read_common_spelling", lambda raw, region: None)
+    slow = [outcomes(region, repair) for region, repair in cases]
+    for (region, repair), fast_outcomes, slow_outcomes in zip(cases, fast, slow, strict=True):
+        for raw, one, other in zip(taken[region], fast_outcomes, slow_outcomes, strict=True):
+            assert one == other, (raw, region, repair)
+    # Each kind of outcome is in the comparison.
+    infos = [info for info, _problem in fast[0] if info is not None]
+    assert {info.repaired for info in infos} == {None, NINTH_DIGIT, SHARED_COST_DDD}
+    assert {info.number_type for info in infos} >= {
+        PhoneType.MOBILE,
+        PhoneType.LANDLINE,
+        PhoneType.SHARED_COST,
+    }
+    assert {problem for _info, problem in fast[0]} == {None, "invalid_number"}
+
+
+def test_numbers_built_without_parsing_are_the_ones_parse_gives() -> None:
+    """_plus55 (the repairs' candidates) against phonenumbers.parse("+55...")."""
+    import phonenumbers
+
+    from leadcrawler.domain import phones
+
+    for code in _CORPUS_CODES:
+        for first, second in _CORPUS_SUBSCRIBERS:
+            for national in (code + first + second, first + second, code + "9" + first + second):
+                national = national.replace(" ", "")
+                assert phones._plus55(national) == phonenumbers.parse(f"+55{national}"), national
+
+
+def test_phone_readings_keep_the_most_recently_recorded() -> None:
+    from leadcrawler.domain.phones import PhoneReadings
+
+    readings = PhoneReadings(max_size=3)
+    infos = [normalize_phone(f"(11) 9123{i}-5678") for i in range(5)]
+    assert all(info is not None for info in infos)
+    a, b, c, d, e = (info for info in infos if info is not None)
+    for info in (a, b, c, a, d):  # a recorded again: b is now the oldest
+        readings.record(info)
+    assert [readings.get(info.e164) for info in (a, b, c, d)] == [a, None, c, d]
+    readings.record(e)
+    assert [readings.get(info.e164) for info in (a, c, d, e)] == [a, None, d, e]

@@ -226,6 +226,27 @@ def test_provenance_urls_lose_buyer_data() -> None:
     assert item.contacts[0].source_url == "https://loja.com.br/contato"
 
 
+def test_contacts_found_where_the_lead_was_seen_get_the_same_canonical_url() -> None:
+    seen = "https://www.Loja.com.br/contato?utm_source=x&email=buyer%40gmail.com#top"
+    not_http = "list:clientes.csv#line=7"
+    item = raw_lead(
+        contacts=[
+            raw_contact(ContactKind.EMAIL, "contato@loja.com.br", source_url=seen),
+            raw_contact(ContactKind.PHONE, "(11) 3456-7890", source_url=seen),
+            raw_contact(ContactKind.PHONE, "(11) 3456-7891", source_url=PAGE + "?email=b%40c.com"),
+        ]
+    )
+    item.sighting.url = seen
+    make().process_item(item)
+    assert item.sighting.url == "https://www.loja.com.br/contato"
+    assert [c.source_url for c in item.contacts] == [item.sighting.url] * 2 + [PAGE]
+    # A value that is no http(s) URL stays as it was, on the sighting and the contacts.
+    item = raw_lead(contacts=[raw_contact(ContactKind.PHONE, "(11) 3456-7890", not_http)])
+    item.sighting.url = not_http
+    make().process_item(item)
+    assert (item.sighting.url, item.contacts[0].source_url) == (not_http, not_http)
+
+
 def test_other_items_pass_through() -> None:
     pipeline = make()
     other = {"name": " x "}
