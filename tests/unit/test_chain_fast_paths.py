@@ -110,3 +110,48 @@ def test_canonical_url_shortcut_answers_as_the_long_way(
     slow = [urls.canonical_url(url, assume_scheme=assume_scheme) for url in corpus]
     assert fast == slow
     assert any(fast) and not all(fast)
+
+
+def test_to_lead_fills_each_field_by_name() -> None:
+    # to_lead builds its Lead, Sighting and contacts positionally (keywords cost more than
+    # the construction): the result must be the one spelled out field by field.
+    from datetime import UTC, datetime
+
+    from leadcrawler.domain.items import Certainty, ContactKind, ContactPoint, Lead, Sighting
+    from leadcrawler.intake.reader import RawRow
+    from leadcrawler.intake.rows import to_lead
+
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    row = RawRow(
+        7,
+        {
+            "name": ["Ana"], "company": ["Doces Ltda"], "cnpj": ["11.222.333/0001-81"],
+            "website": ["loja.com.br"], "email": ["a@loja.com.br", "b@loja.com.br"],
+            "phone": ["(11) 90000-0001"], "whatsapp": ["11 90000-0002"],
+            "instagram": ["@ana.doces"], "linkedin": ["ana"], "social": ["x.com/ana"],
+        },
+    )  # fmt: skip
+    where = "import:l.csv#7"
+
+    def contact(kind: ContactKind, value: str) -> ContactPoint:
+        return ContactPoint(
+            kind=kind, value=value, source_url=where, found_at=now, method="import",
+            certainty=Certainty.CERTAIN,
+        )  # fmt: skip
+
+    assert to_lead(row, "l.csv", now) == Lead(
+        sighting=Sighting(source="import", url=where, spider="intake", seen_at=now),
+        display_name="Ana",
+        legal_name="Doces Ltda",
+        cnpj="11.222.333/0001-81",
+        website="loja.com.br",
+        contacts=[
+            contact(ContactKind.EMAIL, "a@loja.com.br"),
+            contact(ContactKind.EMAIL, "b@loja.com.br"),
+            contact(ContactKind.PHONE, "(11) 90000-0001"),
+            contact(ContactKind.WHATSAPP, "11 90000-0002"),
+            contact(ContactKind.SOCIAL, "https://www.instagram.com/ana.doces/"),
+            contact(ContactKind.SOCIAL, "https://www.linkedin.com/in/ana"),
+            contact(ContactKind.SOCIAL, "x.com/ana"),
+        ],
+    )
