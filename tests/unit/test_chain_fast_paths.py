@@ -9,11 +9,13 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from leadcrawler.domain import text as text_module
 from leadcrawler.domain import urls
+from leadcrawler.domain.scoring import LeadFacts, Rules
 from leadcrawler.domain.text import clean_text, strip_invisible
 from leadcrawler.privacy import minimise as minimise_module
 
@@ -115,8 +117,6 @@ def test_canonical_url_shortcut_answers_as_the_long_way(
 def test_to_lead_fills_each_field_by_name() -> None:
     # to_lead builds its Lead, Sighting and contacts positionally (keywords cost more than
     # the construction): the result must be the one spelled out field by field.
-    from datetime import UTC, datetime
-
     from leadcrawler.domain.items import Certainty, ContactKind, ContactPoint, Lead, Sighting
     from leadcrawler.intake.reader import RawRow
     from leadcrawler.intake.rows import to_lead
@@ -155,3 +155,101 @@ def test_to_lead_fills_each_field_by_name() -> None:
             contact(ContactKind.SOCIAL, "x.com/ana"),
         ],
     )
+
+
+def _score_long_way(
+    facts: LeadFacts, rules: Rules, now: datetime | None
+) -> tuple[int, str, dict[str, int]]:
+    # scoring.score as it was written first (a helper per criterion), for comparison.
+    w, p = rules.weights, rules.penalties
+    f = facts
+    reasons: dict[str, int] = {}
+
+    def add(name: str, points: int) -> None:
+        if points:
+            reasons[name] = points
+
+    add("business_email", w["business_email"] if f.business_emails else 0)
+    if not f.business_emails:
+        add("free_email", w["free_email"] if f.free_emails else 0)
+    add("whatsapp", w["whatsapp"] if f.whatsapp else 0)
+    if not f.whatsapp:
+        add("phone", w["phone"] if f.phones else 0)
+    add("own_domain", w["own_domain"] if f.own_domain else 0)
+    add("cnpj", w["cnpj"] if f.cnpj else 0)
+    add("social", min(w["social"] * len(f.social_networks), w["social_max"]))
+    extra = max(len(f.platforms) - 1, 0)
+    add("extra_platforms", min(w["extra_platform"] * extra, w["extra_platform_max"]))
+    add("offers", min(w["offer"] * f.offers, w["offer_max"]))
+    if f.max_price is not None:
+        if f.max_price >= rules.price_high:
+            add("price_high", w["price_high"])
+        elif f.max_price >= rules.price_mid:
+            add("price_mid", w["price_mid"])
+    if f.last_seen is not None:
+        now = now or datetime.now(UTC)
+        last_seen = f.last_seen
+        if last_seen.tzinfo is None:
+            last_seen = last_seen.replace(tzinfo=UTC)
+        if now - last_seen <= timedelta(days=rules.recent_days):
+            add("recent", w["recent"])
+    emails = f.business_emails + f.free_emails
+    if emails and f.role_emails >= emails:
+        add("role_only_email", p["role_only_email"])
+    if f.free_emails and not f.business_emails:
+        add("free_only_email", p["free_only_email"])
+    if f.disposable_emails and not emails:
+        add("disposable_only_email", p["disposable_only_email"])
+    if not emails and not f.whatsapp and not f.phones:
+        add("no_channel", p["no_channel"])
+    total = max(0, min(100, sum(reasons.values())))
+    tier = "A" if total >= rules.tier_a else "B" if total >= rules.tier_b else "C"
+    return total, tier, reasons
+
+
+def test_score_answers_as_the_long_way_on_random_facts_and_rules() -> None:
+    import random
+    from decimal import Decimal
+
+    from leadcrawler.domain.scoring import PENALTY_NAMES, WEIGHT_NAMES, score
+
+    rnd = random.Random(10)
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    for _ in range(3000):
+        rules = Rules(
+            weights={name: rnd.choice([0, 0, 1, 5, 10, 25]) for name in WEIGHT_NAMES},
+            penalties={name: rnd.choice([0, -5, -20]) for name in PENALTY_NAMES},
+            price_mid=Decimal(rnd.choice([50, 100])),
+            price_high=Decimal(rnd.choice([100, 500])),
+            recent_days=rnd.choice([1, 30, 365]),
+            tier_a=rnd.choice([40, 70]),
+            tier_b=rnd.choice([10, 30]),
+        )
+        seen = rnd.choice([None, now, now - timedelta(days=40), (now - timedelta(days=2))])
+        if seen is not None and rnd.random() < 0.3:
+            seen = seen.replace(tzinfo=None)
+        facts = LeadFacts(
+            business_emails=rnd.choice([0, 0, 1, 2]),
+            free_emails=rnd.choice([0, 0, 1]),
+            role_emails=rnd.choice([0, 1, 2]),
+            disposable_emails=rnd.choice([0, 1]),
+            undeliverable_emails=rnd.choice([0, 1]),
+            whatsapp=rnd.random() < 0.4,
+            phones=rnd.choice([0, 0, 1, 3]),
+            own_domain=rnd.random() < 0.5,
+            cnpj=rnd.random() < 0.3,
+            social_networks=set(
+                rnd.sample(["instagram", "x", "youtube", "tiktok"], rnd.randint(0, 4))
+            ),
+            platforms=set(rnd.sample(["kiwify", "hotmart", "hubla"], rnd.randint(0, 3))),
+            offers=rnd.choice([0, 1, 4, 9]),
+            max_price=rnd.choice(
+                [None, Decimal("0"), Decimal("75.5"), Decimal("100"), Decimal("999")]
+            ),
+            last_seen=seen,
+        )
+        when = rnd.choice([now, None]) if seen is not None and seen.tzinfo else now
+        got = score(facts, rules, when)
+        expected = _score_long_way(facts, rules, when)
+        assert (got.score, got.tier, got.reasons) == expected
+        assert list(got.reasons) == list(expected[2])  # same order: stored as written
