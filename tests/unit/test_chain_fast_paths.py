@@ -253,3 +253,20 @@ def test_score_answers_as_the_long_way_on_random_facts_and_rules() -> None:
         expected = _score_long_way(facts, rules, when)
         assert (got.score, got.tier, got.reasons) == expected
         assert list(got.reasons) == list(expected[2])  # same order: stored as written
+
+
+def test_new_uid_is_a_uuid4_spelled_as_str_uuid4() -> None:
+    import uuid
+
+    from leadcrawler.enricher.dedupe import new_uid
+
+    uids = [new_uid() for _ in range(5000)]
+    assert len(set(uids)) == len(uids)
+    for uid in uids:
+        parsed = uuid.UUID(uid)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        assert str(parsed) == uid
+    # Every random bit is used: each hex digit outside the fixed ones takes all 16 values.
+    for position in (0, 9, 15, 20, 35):
+        assert len({uid[position] for uid in uids}) == 16
+    assert {uid[14] for uid in uids} == {"4"} and {uid[19] for uid in uids} == set("89ab")
