@@ -78,7 +78,10 @@ def to_lead(row: RawRow, source_name: str, seen_at: datetime) -> Lead | Reject:
         unreadable = [p for p in row.problems if p.startswith("unreadable")]
         if unreadable:
             return Reject(row.line, "unreadable", unreadable[0].partition(": ")[2])
-    if not any(found and name in _REACHING for name, found in values.items()):
+    for name, found in values.items():
+        if found and name in _REACHING:
+            break
+    else:
         return Reject(
             row.line, "nothing_to_reach", "no e-mail, phone, WhatsApp, site, profile or CNPJ"
         )
