@@ -16,10 +16,9 @@ nothing; a DNS timeout is not held against it. Social networks are named by
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from leadcrawler.domain.items import ContactKind, ContactStatus
 from leadcrawler.domain.scoring import LeadFacts, Rules, Score, score
@@ -35,22 +34,21 @@ def undeliverable(details: dict[str, Any]) -> bool:
     return status == "no-mx" and not details.get("a_fallback")
 
 
-@dataclass(frozen=True, slots=True)
-class ContactView:
+# The views are named tuples, not frozen dataclasses: as immutable, and built several
+# times faster (one view per contact of every lead scored, by qualify and the writer).
+class ContactView(NamedTuple):
     kind: str
     value: str  # normalised (E.164, lower-cased e-mail, canonical URL)
     status: str
     details: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class OfferView:
+class OfferView(NamedTuple):
     platform: str
     price_brl: Decimal | None
 
 
-@dataclass(frozen=True, slots=True)
-class LeadView:
+class LeadView(NamedTuple):
     """A lead as scoring reads it: one sighting, or everything the base knows about one."""
 
     contacts: Sequence[ContactView]
@@ -61,31 +59,34 @@ class LeadView:
 
 
 def build_facts(lead: LeadView) -> LeadFacts:
-    facts = LeadFacts(own_domain=bool(lead.domain), cnpj=bool(lead.cnpj), last_seen=lead.last_seen)
-    for contact in lead.contacts:
-        if contact.status != ContactStatus.VALID:
+    facts = LeadFacts()
+    facts.own_domain = bool(lead.domain)
+    facts.cnpj = bool(lead.cnpj)
+    facts.last_seen = lead.last_seen
+    for kind, value, status, details in lead.contacts:
+        if status != ContactStatus.VALID:
             continue
-        if contact.kind == ContactKind.EMAIL:
-            if contact.details.get("disposable"):
+        if kind == ContactKind.EMAIL:
+            if details.get("disposable"):
                 facts.disposable_emails += 1
                 continue
-            if undeliverable(contact.details):
+            if undeliverable(details):
                 facts.undeliverable_emails += 1
                 continue
-            if contact.details.get("free_provider"):
+            if details.get("free_provider"):
                 facts.free_emails += 1
             else:
                 facts.business_emails += 1
-            if contact.details.get("role_address"):
+            if details.get("role_address"):
                 facts.role_emails += 1
-        elif contact.kind == ContactKind.PHONE:
+        elif kind == ContactKind.PHONE:
             facts.phones += 1
-            if contact.details.get("whatsapp_capable"):
+            if details.get("whatsapp_capable"):
                 facts.whatsapp = True
-        elif contact.kind == ContactKind.WHATSAPP:
+        elif kind == ContactKind.WHATSAPP:
             facts.whatsapp = True
-        elif contact.kind == ContactKind.SOCIAL:
-            network = network_name(contact.value)
+        elif kind == ContactKind.SOCIAL:
+            network = network_name(value)
             if network:
                 facts.social_networks.add(network)
     for offer in lead.offers:

@@ -142,6 +142,16 @@ def identity_keys(
     ``(platform, checkout_url, seller_id)``; ``linked``: checkout URLs a site links to
     (weak keys). Invalid contacts never link anyone.
     """
+    return _identity_keys(cnpj, domain, contacts, offers, linked)
+
+
+def _identity_keys(
+    cnpj: str | None,
+    domain: str | None,
+    contacts: Iterable[tuple[str, str | None, str]],
+    offers: Iterable[tuple[str, str, str | None]],
+    linked: Iterable[str],
+) -> list[str]:
     keys: list[str] = []
     if cnpj:
         keys.append(f"cnpj:{cnpj}")
@@ -168,12 +178,15 @@ def identity_keys(
 
 
 def keys_for_lead(lead: Lead) -> list[str]:
-    return identity_keys(
-        cnpj=lead.cnpj,
-        domain=lead.domain,
-        contacts=((c.kind, c.normalized, c.status) for c in lead.contacts),
-        offers=((o.platform, o.checkout_url, o.seller_id) for o in lead.offers if not o.linked),
-        linked=(o.checkout_url for o in lead.offers if o.linked),
+    offers = lead.offers
+    return _identity_keys(
+        lead.cnpj,
+        lead.domain,
+        [(c.kind, c.normalized, c.status) for c in lead.contacts],
+        [(o.platform, o.checkout_url, o.seller_id) for o in offers if not o.linked]
+        if offers
+        else (),
+        [o.checkout_url for o in offers if o.linked] if offers else (),
     )
 
 

@@ -13,8 +13,9 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from leadcrawler.packaged import read_text
 
@@ -120,56 +121,70 @@ class LeadFacts:
     last_seen: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
+class Score(NamedTuple):  # immutable; a named tuple is built several times faster
     score: int
     tier: str
     reasons: dict[str, int]
 
 
+@lru_cache(maxsize=64)
+def _days(days: int) -> timedelta:
+    return timedelta(days=days)
+
+
 def score(facts: LeadFacts, rules: Rules, now: datetime | None = None) -> Score:
-    """Score ``facts``; ``reasons`` maps each criterion that counted to its points."""
+    """Score ``facts``; ``reasons`` maps each criterion that counted to its points.
+
+    A criterion is in ``reasons`` only when it gives points (none: left out), in the order
+    below.
+    """
     w, p = rules.weights, rules.penalties
     reasons: dict[str, int] = {}
 
-    def add(name: str, points: int) -> None:
-        if points:
-            reasons[name] = points
-
-    add("business_email", w["business_email"] if facts.business_emails else 0)
-    if not facts.business_emails:
-        add("free_email", w["free_email"] if facts.free_emails else 0)
-    add("whatsapp", w["whatsapp"] if facts.whatsapp else 0)
-    if not facts.whatsapp:
-        add("phone", w["phone"] if facts.phones else 0)
-    add("own_domain", w["own_domain"] if facts.own_domain else 0)
-    add("cnpj", w["cnpj"] if facts.cnpj else 0)
-    add("social", min(w["social"] * len(facts.social_networks), w["social_max"]))
+    if facts.business_emails:
+        if points := w["business_email"]:
+            reasons["business_email"] = points
+    elif facts.free_emails and (points := w["free_email"]):
+        reasons["free_email"] = points
+    if facts.whatsapp:
+        if points := w["whatsapp"]:
+            reasons["whatsapp"] = points
+    elif facts.phones and (points := w["phone"]):
+        reasons["phone"] = points
+    if facts.own_domain and (points := w["own_domain"]):
+        reasons["own_domain"] = points
+    if facts.cnpj and (points := w["cnpj"]):
+        reasons["cnpj"] = points
+    if points := min(w["social"] * len(facts.social_networks), w["social_max"]):
+        reasons["social"] = points
     extra = max(len(facts.platforms) - 1, 0)
-    add("extra_platforms", min(w["extra_platform"] * extra, w["extra_platform_max"]))
-    add("offers", min(w["offer"] * facts.offers, w["offer_max"]))
+    if points := min(w["extra_platform"] * extra, w["extra_platform_max"]):
+        reasons["extra_platforms"] = points
+    if points := min(w["offer"] * facts.offers, w["offer_max"]):
+        reasons["offers"] = points
     if facts.max_price is not None:
         if facts.max_price >= rules.price_high:
-            add("price_high", w["price_high"])
-        elif facts.max_price >= rules.price_mid:
-            add("price_mid", w["price_mid"])
+            if points := w["price_high"]:
+                reasons["price_high"] = points
+        elif facts.max_price >= rules.price_mid and (points := w["price_mid"]):
+            reasons["price_mid"] = points
     if facts.last_seen is not None:
         now = now or datetime.now(UTC)
         last_seen = facts.last_seen
         if last_seen.tzinfo is None:
             last_seen = last_seen.replace(tzinfo=UTC)
-        if now - last_seen <= timedelta(days=rules.recent_days):
-            add("recent", w["recent"])
+        if now - last_seen <= _days(rules.recent_days) and (points := w["recent"]):
+            reasons["recent"] = points
 
     emails = facts.business_emails + facts.free_emails
-    if emails and facts.role_emails >= emails:
-        add("role_only_email", p["role_only_email"])
-    if facts.free_emails and not facts.business_emails:
-        add("free_only_email", p["free_only_email"])
-    if facts.disposable_emails and not emails:
-        add("disposable_only_email", p["disposable_only_email"])
-    if not emails and not facts.whatsapp and not facts.phones:
-        add("no_channel", p["no_channel"])
+    if emails and facts.role_emails >= emails and (points := p["role_only_email"]):
+        reasons["role_only_email"] = points
+    if facts.free_emails and not facts.business_emails and (points := p["free_only_email"]):
+        reasons["free_only_email"] = points
+    if facts.disposable_emails and not emails and (points := p["disposable_only_email"]):
+        reasons["disposable_only_email"] = points
+    if not emails and not facts.whatsapp and not facts.phones and (points := p["no_channel"]):
+        reasons["no_channel"] = points
 
     total = max(0, min(100, sum(reasons.values())))
     if total >= rules.tier_a:
@@ -178,4 +193,4 @@ def score(facts: LeadFacts, rules: Rules, now: datetime | None = None) -> Score:
         tier = "B"
     else:
         tier = "C"
-    return Score(score=total, tier=tier, reasons=reasons)
+    return Score(total, tier, reasons)

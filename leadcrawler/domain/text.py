@@ -58,8 +58,16 @@ def clean_text(s: str | None, max_length: int = MAX_TEXT_LENGTH) -> str | None:
     """
     if s is None:
         return None
-    text = unicodedata.normalize("NFC", strip_invisible(s))
-    text = _WHITESPACE_RE.sub(" ", text).strip()
+    if s.isprintable() and _INVISIBLE_LETTERS.isdisjoint(s):
+        # The common case: nothing to strip, and the space is the only whitespace a
+        # printable string holds, so only a double space needs collapsing.
+        text = s if s.isascii() else unicodedata.normalize("NFC", s)
+        if "  " in text:
+            text = _WHITESPACE_RE.sub(" ", text)
+        text = text.strip()
+    else:
+        text = unicodedata.normalize("NFC", strip_invisible(s))
+        text = _WHITESPACE_RE.sub(" ", text).strip()
     if len(text) > max_length:
         cut = text[:max_length]
         space = cut.rfind(" ")

@@ -92,6 +92,24 @@ def canonical_host(host: str) -> str | None:
     return host
 
 
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_C0_CONTROL_OR_SPACE = frozenset(map(chr, range(0x21)))  # what urlsplit strips or drops
+
+
+def _not_web(text: str) -> bool:
+    """True when ``urlsplit(text)`` certainly finds no http(s) scheme (so
+    :func:`canonical_url` is None): no colon, or a scheme other than http(s) before the
+    first one, or no scheme at all as urlsplit reads it. False when unsure."""
+    colon = text.find(":")
+    if colon < 0:
+        return True
+    head = text[:colon]
+    if _SCHEME_RE.fullmatch(head):
+        return head.lower() not in ALLOWED_SCHEMES
+    # Not a scheme, unless urlsplit would strip or drop characters of it first.
+    return _C0_CONTROL_OR_SPACE.isdisjoint(head)
+
+
 def canonical_url(url: str | None, *, assume_scheme: str | None = None) -> str | None:
     """One canonical spelling of an http(s) URL, or None for anything else.
 
@@ -111,6 +129,8 @@ def canonical_url(url: str | None, *, assume_scheme: str | None = None) -> str |
         return None
     if assume_scheme and "://" not in text and _SCHEMELESS_RE.match(text):
         text = f"{assume_scheme}://{text}"
+    if _not_web(text):
+        return None  # e.g. an import's provenance, ``import:list.csv#12``: nothing to parse
     try:
         parts = urlsplit(text)
         port = parts.port

@@ -91,7 +91,8 @@ class MemoryStats:
         self.values: dict[str, Any] = {}
 
     def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
-        self.values[key] = self.values.get(key, start) + count
+        values = self.values
+        values[key] = values.get(key, start) + count
 
     def set_value(self, key: str, value: Any) -> None:
         self.values[key] = value

@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
+import os
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from leadcrawler.domain.identity import (
+    CHECKOUT_PREFIX,
     DEFAULT_NAME_SIMILARITY,
+    LINKED_PREFIX,
+    WEAK_PREFIXES,
     is_weak,
     keys_for_lead,
     lookups,
@@ -101,23 +104,31 @@ class Deduper:
             elif (uid := stored.get(id(lead))) is not None:
                 self.stats.inc_value("leadcrawler/dedupe/known_lead")
             else:
-                uid = str(uuid.uuid4())
+                uid = new_uid()
                 self.stats.inc_value("leadcrawler/dedupe/new_lead")
             lead.lead_uid = uid
             self._remember(lead, uid)
         return leads
 
     def _remembered(self, lead: Lead) -> str | None:
-        name = lead.display_name or lead.legal_name
-        for key, weak in (pair for own in lead.identity_keys for pair in lookups(own)):
-            entry = self.seen.get(key)
-            if entry is None:
-                continue
-            uid, seen_name = entry
-            if weak and not names_agree(name, seen_name, self.config.name_similarity):
-                continue
-            self.seen.move_to_end(key)
-            return uid
+        seen = self.seen
+        for own in lead.identity_keys:
+            if own.startswith(_CROSS_PREFIXES):
+                pairs = lookups(own)  # a checkout meets the sites linking it, and back
+            elif own in seen:
+                pairs = [(own, own.startswith(WEAK_PREFIXES))]  # lookups(own), in short
+            else:
+                continue  # the only key it may link to is not remembered
+            for key, weak in pairs:
+                entry = seen.get(key)
+                if entry is None:
+                    continue
+                uid, seen_name = entry
+                name = lead.display_name or lead.legal_name
+                if weak and not names_agree(name, seen_name, self.config.name_similarity):
+                    continue
+                seen.move_to_end(key)
+                return uid
         return None
 
     def _remember(self, lead: Lead, uid: str) -> None:
@@ -129,3 +140,16 @@ class Deduper:
             self.seen.move_to_end(key)
         while len(self.seen) > self.config.max_keys:
             self.seen.popitem(last=False)
+
+
+_CROSS_PREFIXES = (CHECKOUT_PREFIX, LINKED_PREFIX)
+
+
+def new_uid() -> str:
+    """A new lead uid: ``str(uuid.uuid4())``, without building a UUID object (a third of
+    the cost). Random version-4 RFC 4122 bits, lower-case hex in the 8-4-4-4-12 groups."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # variant RFC 4122
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

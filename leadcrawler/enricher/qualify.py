@@ -50,13 +50,11 @@ def rules_for_crawl(settings: Settings) -> Rules | None:
 def sighting_view(lead: Lead) -> LeadView:
     """One sighting as scoring reads a lead: what the base would hold from it alone."""
     return LeadView(
-        contacts=[
-            ContactView(c.kind, c.normalized or c.value, c.status, c.details) for c in lead.contacts
-        ],
-        offers=[OfferView(o.platform, o.price_brl) for o in lead.offers],
-        domain=lead.domain,
-        cnpj=lead.cnpj,
-        last_seen=lead.sighting.seen_at,
+        [ContactView(c.kind, c.normalized or c.value, c.status, c.details) for c in lead.contacts],
+        [OfferView(o.platform, o.price_brl) for o in lead.offers] if lead.offers else [],
+        lead.domain,
+        lead.cnpj,
+        lead.sighting.seen_at,
     )
 
 
@@ -66,7 +64,12 @@ class Qualifier:
         self.rules = rules
 
     def qualify(self, lead: Lead) -> Lead:
-        result = score_lead(sighting_view(lead), self.rules, now=lead.sighting.seen_at)
-        lead.score, lead.tier, lead.score_reasons = result.score, result.tier, result.reasons
-        self.stats.inc_value(f"leadcrawler/qualify/tier/{result.tier}")
+        result = score_lead(sighting_view(lead), self.rules, lead.sighting.seen_at)
+        lead.score, lead.tier, lead.score_reasons = result
+        self.stats.inc_value(
+            _TIER_KEYS.get(result.tier) or f"leadcrawler/qualify/tier/{result.tier}"
+        )
         return lead
+
+
+_TIER_KEYS = {tier: f"leadcrawler/qualify/tier/{tier}" for tier in ("A", "B", "C")}

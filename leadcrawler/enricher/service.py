@@ -207,16 +207,25 @@ class Chain:
 
         Raises :class:`Rejected`.
         """
-        screening = self.privacy_gate.screen(lead)
+        return self._screen(lead, self.privacy_gate, self.normalizer, self.validator)
+
+    def _screen(
+        self,
+        lead: Lead,
+        gate: PrivacyGate,
+        normalizer: Normalizer | None,
+        validator: Validator | None,
+    ) -> Lead:
+        screening = gate.screen(lead)
         for why, count in screening.dropped.items():
             self.stats.inc_value(f"leadcrawler/privacy/minimised/{why}", count)
         if screening.suppressed:
             self.stats.inc_value("leadcrawler/privacy/suppressed")
             raise Rejected("privacy", "suppressed")
-        if self.normalizer is not None:
-            self.normalizer.normalize(lead)
-        if self.validator is not None:
-            reason = self.validator.validate(lead)
+        if normalizer is not None:
+            normalizer.normalize(lead)
+        if validator is not None:
+            reason = validator.validate(lead)
             if reason is not None:
                 raise Rejected("validate", reason)
         return lead
@@ -230,18 +239,22 @@ class Chain:
         """
         kept: list[Lead] = []
         rejected: list[Rejection] = []
-        for lead in leads:
-            try:
-                kept.append(self.screen(lead))
-            except Rejected as reject:
-                rejected.append(Rejection(lead, reject))
+        if leads:  # the steps are built on first use, as screen() would
+            screen, gate = self._screen, self.privacy_gate
+            normalizer, validator = self.normalizer, self.validator
+            for lead in leads:
+                try:
+                    kept.append(screen(lead, gate, normalizer, validator))
+                except Rejected as reject:
+                    rejected.append(Rejection(lead, reject))
         if self.enricher is not None:
             await self.enricher.enrich_many(kept)
         if self.deduper is not None:
             await self.deduper.dedupe_many(kept)
-        if self.qualifier is not None:
+        qualifier = self.qualifier
+        if qualifier is not None:
             for lead in kept:
-                self.qualifier.qualify(lead)
+                qualifier.qualify(lead)
         if self.persister is not None:
             await self.persister.add_many(kept)
         return kept, rejected

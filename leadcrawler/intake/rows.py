@@ -62,43 +62,56 @@ def profile_url(network: str, value: str) -> str | None:
     return PROFILE_URLS[network].format(match.group(1))
 
 
+_REACHING = frozenset(REACHING_FIELDS)
+_CONTACT_COLUMNS = (
+    ("email", ContactKind.EMAIL),
+    ("phone", ContactKind.PHONE),
+    ("whatsapp", ContactKind.WHATSAPP),
+)
+_PROFILE_COLUMNS = ("instagram", "facebook", "tiktok", "youtube", "linkedin", "social")
+_PROFILE_SET = frozenset(_PROFILE_COLUMNS)
+
+
 def to_lead(row: RawRow, source_name: str, seen_at: datetime) -> Lead | Reject:
-    unreadable = [p for p in row.problems if p.startswith("unreadable")]
-    if unreadable:
-        return Reject(row.line, "unreadable", unreadable[0].partition(": ")[2])
-    if not any(row.values.get(name) for name in REACHING_FIELDS):
+    values = row.values
+    if row.problems:
+        unreadable = [p for p in row.problems if p.startswith("unreadable")]
+        if unreadable:
+            return Reject(row.line, "unreadable", unreadable[0].partition(": ")[2])
+    for name, found in values.items():
+        if found and name in _REACHING:
+            break
+    else:
         return Reject(
             row.line, "nothing_to_reach", "no e-mail, phone, WhatsApp, site, profile or CNPJ"
         )
     where = provenance(source_name, row.line)
-    lead = Lead(
-        sighting=Sighting(source=SOURCE, url=where, spider="intake", seen_at=seen_at),
-        display_name=row.first("name"),
-        legal_name=row.first("company"),
-        cnpj=row.first("cnpj"),
-        website=row.first("website"),
-    )
 
-    def add(kind: ContactKind, value: str) -> None:
-        lead.contacts.append(
-            ContactPoint(
-                kind=kind,
-                value=value,
-                source_url=where,
-                found_at=seen_at,
-                method=METHOD,
-                certainty=Certainty.CERTAIN,
-            )
-        )
+    def first(name: str) -> str | None:
+        found = values.get(name)
+        return found[0] if found else None
 
-    for value in row.values.get("email", []):
-        add(ContactKind.EMAIL, value)
-    for value in row.values.get("phone", []):
-        add(ContactKind.PHONE, value)
-    for value in row.values.get("whatsapp", []):
-        add(ContactKind.WHATSAPP, value)
-    for network in ("instagram", "facebook", "tiktok", "youtube", "linkedin", "social"):
-        for value in row.values.get(network, []):
+    contacts: list[ContactPoint] = []
+    for name, kind in _CONTACT_COLUMNS:
+        for value in values.get(name, ()):
+            contacts.append(ContactPoint(kind, value, where, seen_at, METHOD, Certainty.CERTAIN))
+    for network in _PROFILE_COLUMNS if not _PROFILE_SET.isdisjoint(values) else ():
+        for value in values.get(network, ()):
             url = profile_url(network, value)
-            add(ContactKind.SOCIAL, url or value)  # the chain marks a non-URL invalid
-    return lead
+            # The chain marks a non-URL invalid.
+            contacts.append(
+                ContactPoint(
+                    ContactKind.SOCIAL, url or value, where, seen_at, METHOD, Certainty.CERTAIN
+                )
+            )
+    # Positional (sighting, display_name, legal_name, cnpj, website, domain, contacts):
+    # keywords cost a lead more than its whole construction.
+    return Lead(
+        Sighting(SOURCE, where, "intake", seen_at),
+        first("name"),
+        first("company"),
+        first("cnpj"),
+        first("website"),
+        None,
+        contacts,
+    )

@@ -52,11 +52,11 @@ class PrivacyGate:
     def screen(self, lead: Lead) -> Screening:
         """Minimise and stamp ``lead`` in place; say whether its person is suppressed."""
         dropped = minimise(lead)
-        stamp = self.config.stamp()
-        lead.legal_basis = stamp["legal_basis"]
-        lead.purpose = stamp["purpose"]
-        lead.lia_reference = stamp["lia_reference"]
-        return Screening(suppressed=self.is_suppressed(lead), dropped=dropped)
+        config = self.config  # what PrivacyConfig.stamp() names, without a dict per lead
+        lead.legal_basis = config.legal_basis
+        lead.purpose = config.purpose
+        lead.lia_reference = config.lia_reference
+        return Screening(self.is_suppressed(lead) if self.suppressed else False, dropped)
 
     def is_suppressed(self, lead: Lead) -> bool:
         if not self.suppressed:

@@ -28,6 +28,7 @@ from leadcrawler.domain.urls import canonical_url
 
 LEAD_FIELDS = ("display_name", "legal_name", "cnpj", "website", "domain")
 CONTACT_KINDS = frozenset(ContactKind)
+_PHONE_KINDS = (ContactKind.PHONE, ContactKind.WHATSAPP)
 CONTACT_DETAIL_KEYS = frozenset(
     {
         # normalize / validate
@@ -48,9 +49,12 @@ _CPF_FORMATTED = re.compile(r"(?<!\d)\d{3}\.\d{3}\.\d{3}-\d{2}(?!\d)")
 _CPF_LABELLED = re.compile(r"(?i)\bc\.?p\.?f\.?\s*(?:n[º°o.]*\s*)?[:#-]?\s*(\d[\d.\s-]{9,13}\d)")
 
 
+_NOT_DIGIT = re.compile(r"\D")
+
+
 def is_cpf(raw: str) -> bool:
     """True when ``raw`` holds 11 digits whose CPF check digits hold."""
-    digits = re.sub(r"\D", "", raw)
+    digits = _NOT_DIGIT.sub("", raw)
     if len(digits) != 11 or len(set(digits)) == 1:
         return False
     values = [int(d) for d in digits]
@@ -62,7 +66,21 @@ def is_cpf(raw: str) -> bool:
     return True
 
 
+def may_hold_cpf(text: str) -> bool:
+    """False when :func:`find_cpfs` certainly finds nothing in ``text`` (a cheap test first).
+
+    A written CPF needs a dot and a hyphen (``123.456.789-09``); a labelled one an ``f`` of
+    its "CPF" label (the label is matched case-insensitively, and only ``f`` and ``F`` fold
+    to ``f``).
+    """
+    if "-" in text and "." in text and _CPF_FORMATTED.search(text) is not None:
+        return True
+    return ("f" in text or "F" in text) and _CPF_LABELLED.search(text) is not None
+
+
 def find_cpfs(text: str) -> list[str]:
+    if not may_hold_cpf(text):
+        return []  # most text: no candidate at all, nothing to check
     found = [m.group(0) for m in _CPF_FORMATTED.finditer(text) if is_cpf(m.group(0))]
     found += [m.group(1) for m in _CPF_LABELLED.finditer(text) if is_cpf(m.group(1))]
     return found
@@ -89,7 +107,7 @@ def _safe_url(url: str | None) -> tuple[str | None, str | None]:
         return None, None
     canonical = canonical_url(url, assume_scheme="https")
     if canonical is None:
-        return url if not find_cpfs(url) else None, "cpf" if find_cpfs(url) else None
+        return (None, "cpf") if find_cpfs(url) else (url, None)
     if find_cpfs(canonical):
         return None, "cpf"
     return canonical, None
@@ -103,33 +121,37 @@ def minimise(lead: Lead) -> Counter[str]:
         if had:
             setattr(lead, name, value)
             dropped["cpf"] += 1
-    if lead.cnpj and is_cpf(lead.cnpj) and len(re.sub(r"\D", "", lead.cnpj)) == 11:
+    cnpj = lead.cnpj
+    if cnpj and is_cpf(cnpj) and len(_NOT_DIGIT.sub("", cnpj)) == 11:
         lead.cnpj = None
         dropped["cpf"] += 1
-    for attr in ("website",):
-        url, why = _safe_url(getattr(lead, attr))
+    if lead.website is not None:
+        url, why = _safe_url(lead.website)
         if why:
-            setattr(lead, attr, None)
+            lead.website = None
             dropped[f"url_{why}"] += 1
         elif url is not None:
-            setattr(lead, attr, url)
-    sighting_url, why = _safe_url(lead.sighting.url)
+            lead.website = url
+    sighting = lead.sighting
+    sighting_url, why = _safe_url(sighting.url)
     if why or sighting_url is None:
-        lead.sighting.url = f"https://{_host(lead.sighting.url)}/"
+        sighting.url = f"https://{_host(sighting.url)}/"
         dropped["url_cpf"] += 1
     else:
-        lead.sighting.url = sighting_url
+        sighting.url = sighting_url
 
     kept = []
     for contact in lead.contacts:
-        if contact.kind not in CONTACT_KINDS:
+        kind = contact.kind
+        if kind not in CONTACT_KINDS:
             dropped["contact_kind"] += 1
             continue
-        if contact.kind in (ContactKind.PHONE, ContactKind.WHATSAPP) and find_cpfs(contact.value):
+        value = contact.value
+        if kind in _PHONE_KINDS and find_cpfs(value):
             dropped["cpf"] += 1  # a CPF read as a phone number
             continue
-        if _CPF_LABELLED.search(contact.value):
-            dropped["cpf"] += 1
+        if ("f" in value or "F" in value) and _CPF_LABELLED.search(value):
+            dropped["cpf"] += 1  # (the label's "f": see may_hold_cpf)
             continue
         source, why = _safe_url(contact.source_url)
         if why:
@@ -137,37 +159,40 @@ def minimise(lead: Lead) -> Counter[str]:
             dropped["url_cpf"] += 1
         elif source is not None:
             contact.source_url = source
-        extra = set(contact.details) - CONTACT_DETAIL_KEYS
-        for key in extra:
-            del contact.details[key]
-            dropped["contact_detail"] += 1
-        for key, value in list(contact.details.items()):
-            if isinstance(value, str):
-                cleaned, had = strip_cpf(value)
-                if had:
-                    contact.details[key] = cleaned
-                    dropped["cpf"] += 1
+        details = contact.details
+        if details:
+            for key in set(details) - CONTACT_DETAIL_KEYS:
+                del details[key]
+                dropped["contact_detail"] += 1
+            for key, detail in list(details.items()):
+                if isinstance(detail, str):
+                    cleaned, had = strip_cpf(detail)
+                    if had:
+                        details[key] = cleaned
+                        dropped["cpf"] += 1
         kept.append(contact)
     lead.contacts = kept
 
-    offers = []
-    for offer in lead.offers:
-        url, why = _safe_url(offer.checkout_url)
-        if why or url is None:
-            dropped["offer_url"] += 1
-            continue
-        offer.checkout_url = url
-        offer.product_name, had = strip_cpf(offer.product_name)
-        dropped["cpf"] += int(had)
-        if offer.seller_id and find_cpfs(offer.seller_id):
-            offer.seller_id = None
-            dropped["cpf"] += 1
-        offers.append(offer)
-    lead.offers = offers
+    if lead.offers:
+        offers = []
+        for offer in lead.offers:
+            url, why = _safe_url(offer.checkout_url)
+            if why or url is None:
+                dropped["offer_url"] += 1
+                continue
+            offer.checkout_url = url
+            offer.product_name, had = strip_cpf(offer.product_name)
+            dropped["cpf"] += int(had)
+            if offer.seller_id and find_cpfs(offer.seller_id):
+                offer.seller_id = None
+                dropped["cpf"] += 1
+            offers.append(offer)
+        lead.offers = offers
 
-    for key in set(lead.enrichment) - ENRICHMENT_KEYS:
-        del lead.enrichment[key]
-        dropped["enrichment_key"] += 1
+    if lead.enrichment:
+        for key in set(lead.enrichment) - ENRICHMENT_KEYS:
+            del lead.enrichment[key]
+            dropped["enrichment_key"] += 1
     return dropped
 
 
