@@ -1,13 +1,14 @@
 """The reader's and the workers' fast paths give what the plain code gave, on a corpus.
 
-``split_cell`` skips the regular expression for a cell with one value and ``build_row``
-skips ``clean_cell`` for a plain text cell: the reference implementations below are the
-code as it was before, kept to compare with.
+``split_cell`` skips the regular expression for a cell with one value, ``build_row`` skips
+``clean_cell`` for a plain text cell, and rows cross to the worker processes as tuples: the
+reference implementations below are the code as it was before, kept to compare with.
 """
 
 from __future__ import annotations
 
 import itertools
+import pickle
 import random
 import re
 import sys
@@ -24,6 +25,7 @@ from leadcrawler.intake.reader import (
     clean_cell,
     split_cell,
 )
+from leadcrawler.intake.workers import from_wire, to_wire
 
 _EMAIL_SPLIT = re.compile(r"[;,\s|/]+")
 _PHONE_SPLIT = re.compile(r"[;,|/]+|\s{2,}")
@@ -188,3 +190,15 @@ def test_build_row_matches_the_reference_on_random_rows() -> None:
         columns = Columns([rng.choice(fields) for _ in range(width)], [])
         row = [rng.choice(cells) for _ in range(rng.randint(0, width + 2))]
         assert build_row(line, row, columns) == reference_build_row(line, row, columns), row
+
+
+def test_rows_cross_to_a_worker_unchanged() -> None:
+    rng = random.Random(30)
+    columns = Columns(["name", "email", "phone", None, "whatsapp", "email"], [])
+    rows = [
+        build_row(line, [rng.choice([*CELLS, *CORPUS]) for _ in range(6)], columns)
+        for line in range(500)
+    ]
+    rows.append(RawRow(9, {}, ["unreadable: x"]))
+    wire = pickle.loads(pickle.dumps(to_wire(rows), protocol=pickle.HIGHEST_PROTOCOL))
+    assert from_wire(wire) == rows
