@@ -50,6 +50,7 @@ from leadcrawler.intake.workers import (
     WorkerSetup,
     invalid_detail,
     plain_settings,
+    settle_heap,
     worker_count,
 )
 from leadcrawler.logformatter import install_log_masking
@@ -216,6 +217,7 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         seen_at = utcnow()
         sites = self._site_config().enabled
         direct = await self._direct_enricher(seen_at)
+        settle_heap()  # this process's start-up is over too
         self.logger.info("Importing %s (%s)", self.path.name, source.kind)
         try:
             while rows := await asyncio.to_thread(_take, source.rows, batch):
