@@ -278,7 +278,10 @@ def _release(context: BaseContext) -> None:
         # CPython's own tests use. Without it the server simply lives on.
         stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
         if stop is not None:
-            stop()
+            try:
+                stop()
+            except OSError as exc:  # it is gone already: nothing left to reap
+                logger.debug("Fork server not stopped: %s", exc)
 
 
 class WorkerPool:
