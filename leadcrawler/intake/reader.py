@@ -156,17 +156,33 @@ def plan_columns(headers: list[str], mapping: Mapping[str, str]) -> Columns:
 
 _EMAIL_SPLIT = re.compile(r"[;,\s|/]+")
 _PHONE_SPLIT = re.compile(r"[;,|/]+|\s{2,}")
+# The fields whose cells may hold several values: how they are cut apart, and the run of
+# spaces that cuts them. A printable text has no whitespace but the ASCII space (tested on
+# every code point), so a printable cell without that run and without ``;,|/`` is one value
+# and needs no regular expression (most cells).
+_SPLITTERS = {
+    "email": (_EMAIL_SPLIT.split, " "),
+    "phone": (_PHONE_SPLIT.split, "  "),
+    "whatsapp": (_PHONE_SPLIT.split, "  "),
+}
 
 
 def split_cell(name: str, text: str) -> list[str]:
     """A cell may hold several values: ``a@x.com; b@y.com``, ``(11) 9999-0000 / 3333-0000``."""
-    if name == "email":
-        parts = _EMAIL_SPLIT.split(text)
-    elif name in ("phone", "whatsapp"):
-        parts = _PHONE_SPLIT.split(text)
-    else:
-        parts = [text]
-    return [p.strip() for p in parts if p.strip()]
+    splitter = _SPLITTERS.get(name)
+    if splitter is not None and not (
+        text.isprintable()
+        and splitter[1] not in text
+        and ";" not in text
+        and "," not in text
+        and "|" not in text
+        and "/" not in text
+    ):
+        parts = splitter[0](text)
+        if len(parts) > 1:
+            return [stripped for part in parts if (stripped := part.strip())]
+    text = text.strip()
+    return [text] if text else []
 
 
 def clean_cell(value: Any, problems: list[str]) -> str:
@@ -181,15 +197,23 @@ def clean_cell(value: Any, problems: list[str]) -> str:
 
 
 def build_row(line: int, cells: list[Any], columns: Columns) -> RawRow:
-    row = RawRow(line=line)
-    for position, value in enumerate(cells):
-        name = columns.fields[position] if position < len(columns.fields) else None
+    values: dict[str, list[str]] = {}
+    problems: list[str] = []
+    # Cells past the last header have no field: zip stops at the shorter of the two.
+    for value, name in zip(cells, columns.fields, strict=False):
         if name is None:
             continue
-        text = clean_cell(value, row.problems)
+        if value.__class__ is str and "\x00" not in value and len(value) <= MAX_CELL_CHARS:
+            text = value.strip()  # clean_cell's answer for a plain cell, without the call
+        else:
+            text = clean_cell(value, problems)
         if text:
-            row.values.setdefault(name, []).extend(split_cell(name, text))
-    return row
+            found = values.get(name)
+            if found is None:
+                values[name] = split_cell(name, text)  # a new list, even when empty
+            else:
+                found.extend(split_cell(name, text))
+    return RawRow(line, values, problems)
 
 
 # --- formats ------------------------------------------------------------------------------
@@ -306,7 +330,7 @@ def _open_csv(path: Path, mapping: dict[str, str]) -> Source:
                 yield row
                 continue
             line, start = start, reader.line_num + 1
-            if not any(cell.strip() for cell in cells):
+            if not any(map(str.strip, cells)):
                 continue  # blank lines are not rows
             yield build_row(line, cells, columns)
 

@@ -50,6 +50,7 @@ from leadcrawler.intake.workers import (
     WorkerSetup,
     invalid_detail,
     plain_settings,
+    settle_heap,
     worker_count,
 )
 from leadcrawler.logformatter import install_log_masking
@@ -89,7 +90,7 @@ def _take(rows: Iterator[RawRow], count: int) -> list[RawRow]:
 class DirectRows:
     """Where rows with nothing to visit go: batches through the chain."""
 
-    async def add(self, row: RawRow) -> None:
+    async def add_many(self, rows: list[RawRow]) -> None:
         raise NotImplementedError
 
     async def drain(self) -> None:
@@ -111,10 +112,11 @@ class InProcessRows(DirectRows):
         self.pending: list[RawRow] = []
         self.outcomes: list[Outcome] = []
 
-    async def add(self, row: RawRow) -> None:
-        self.pending.append(row)
-        if len(self.pending) >= self.batch_size:
-            await self.drain()
+    async def add_many(self, rows: list[RawRow]) -> None:
+        for row in rows:
+            self.pending.append(row)
+            if len(self.pending) >= self.batch_size:
+                await self.drain()
 
     async def drain(self) -> None:
         rows, self.pending = self.pending, []
@@ -133,8 +135,8 @@ class PooledRows(DirectRows):
         self.pool = pool
         self.chain = chain
 
-    async def add(self, row: RawRow) -> None:
-        await self.pool.add(row)
+    async def add_many(self, rows: list[RawRow]) -> None:
+        await self.pool.add_many(rows)
 
     async def drain(self) -> None:
         await self.pool.drain()
@@ -215,16 +217,21 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
         seen_at = utcnow()
         sites = self._site_config().enabled
         direct = await self._direct_enricher(seen_at)
+        settle_heap()  # this process's start-up is over too
         self.logger.info("Importing %s (%s)", self.path.name, source.kind)
         try:
             while rows := await asyncio.to_thread(_take, source.rows, batch):
+                self._inc("rows_read", len(rows))
+                direct_rows: list[RawRow] = []  # nothing to visit: enriched in batches
                 for row in rows:
-                    self._inc("rows_read")
                     for problem in row.problems:
                         self._inc(f"cells/{problem.partition(':')[0]}")
                     if not (sites and row.first("website")):
-                        await direct.add(row)  # nothing to visit: enriched in batches
+                        direct_rows.append(row)
                         continue
+                    if direct_rows:  # in the file's order, before this row's visit
+                        await direct.add_many(direct_rows)
+                        direct_rows = []
                     result = to_lead(row, self.path.name, seen_at)
                     if isinstance(result, Reject):
                         self.reject(result)
@@ -237,6 +244,8 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
                     self.in_flight += 1
                     for output in self.visit_site(result):
                         yield output
+                if direct_rows:
+                    await direct.add_many(direct_rows)
                 self._record(direct.take_outcomes())
                 self._advance_progress(source)
             await direct.drain()
