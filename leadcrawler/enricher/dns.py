@@ -335,7 +335,7 @@ def _read_name(wire: bytes, pos: int, end: int) -> tuple[bytes, int] | None:
     return text, after
 
 
-def _fast_reply(wire: bytes, question: bytes, qname: bytes, rdtype: int) -> _Reply | None:
+def _fast_reply(wire: bytes, qid: int, question: bytes, qname: bytes, rdtype: int) -> _Reply | None:
     """The reply in a plain answer to (``qname``, ``rdtype``); None: ask dnspython.
 
     ``question`` is the question section as sent, lower-case; ``qname`` the dotted name.
@@ -343,8 +343,8 @@ def _fast_reply(wire: bytes, question: bytes, qname: bytes, rdtype: int) -> _Rep
     size = len(wire)
     if size < 12:
         return None
-    _id, flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(wire)
-    if not flags & _QR or flags & (_OPCODE | _TC) or qdcount != 1:
+    rid, flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(wire)
+    if rid != qid or not flags & _QR or flags & (_OPCODE | _TC) or qdcount != 1:
         return None
     pos = 12 + len(question)
     if wire[12:pos].lower() != question:
@@ -412,6 +412,8 @@ def _fast_reply(wire: bytes, question: bytes, qname: bytes, rdtype: int) -> _Rep
             pos = rdend
     if pos != size or (rcode == _NXDOMAIN and ancount):
         return None
+    if rcode not in (_NOERROR, _NXDOMAIN):
+        return _Reply(rcode)  # an error: only the rcode counts
     soa = None if soa_owner is None else (soa_ttl, soa_minimum)
     if ttl < 0:
         return _Reply(rcode, soa=soa)
@@ -458,7 +460,8 @@ def _reply_of(
             dns.resolver.Answer(qname, dns.rdatatype.ANY, dns.rdataclass.IN, response)
         except Exception as exc:
             return _Rejected(exc)
-    return _Reply(rcode, soa=_soa_of(response))
+        return _Reply(rcode, soa=_soa_of(response))
+    return _Reply(rcode)  # an error: only the rcode counts
 
 
 def _slow_reply(
@@ -571,7 +574,7 @@ class _UdpSocket:
 
 def _read_reply(wire: bytes, waiter: _Waiter) -> _Reply | _Rejected | _Ignored | _Truncated:
     try:
-        reply = _fast_reply(wire, waiter.question, waiter.qname, waiter.rdtype)
+        reply = _fast_reply(wire, waiter.qid, waiter.question, waiter.qname, waiter.rdtype)
     except (IndexError, struct.error, UnicodeDecodeError):
         reply = None
     if reply is not None:
@@ -660,6 +663,10 @@ class MxChecker:
         if domain is None:
             name = domain_or_address.rsplit("@", 1)[-1].strip().lower()
             return MxResult(name, MxStatus.DNS_ERROR, error="invalid_domain")
+        return await self._check(domain)
+
+    async def _check(self, domain: str) -> MxResult:
+        """:meth:`check` of a domain already normalised."""
         cached = self.cached(domain)
         if cached is not None:
             return cached
@@ -682,7 +689,7 @@ class MxChecker:
 
         async def one(domain: str) -> None:
             async with gate:
-                await self.check(domain)
+                await self._check(domain)
 
         await asyncio.gather(*(one(domain) for domain in todo))
 
@@ -705,6 +712,8 @@ class MxChecker:
         host = canonical_host(value.rsplit("@", 1)[-1])
         if host is None or "." not in host:
             return None
+        if ":" not in host and not host.replace(".", "").isdigit():
+            return host  # letters: no IP literal (the common case, without an exception)
         try:
             ipaddress.ip_address(host)
         except ValueError:
@@ -728,8 +737,7 @@ class MxChecker:
         ``dns.resolver.YXDOMAIN``, or dnspython's error for an unusable name.
         """
         self.queries += 1
-        built = _query_wire(0, domain, rdtype)
-        if built is None:
+        if len(domain) > 253 or _SAFE_DOMAIN.fullmatch(domain) is None:
             dns.name.from_text(domain)  # raises what dnspython raises for a bad name
         start = time.monotonic()
         servers = list(self._servers)  # those still worth asking
