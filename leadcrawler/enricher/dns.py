@@ -526,7 +526,10 @@ class _Waiter:
 class _UdpSocket:
     """One non-blocking UDP socket shared by many questions, read by the event loop."""
 
-    def __init__(self, family: int, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, family: int, loop: asyncio.AbstractEventLoop, registry: set[_UdpSocket]
+    ) -> None:
+        self.registry = registry  # the checker's open sockets (closed when it is garbage)
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         self.sock.setblocking(False)
         self.loop = loop
@@ -534,8 +537,10 @@ class _UdpSocket:
         self.sent = 0
         self.retired = False
         loop.add_reader(self.sock.fileno(), self._readable)
+        registry.add(self)
 
     def close(self) -> None:
+        self.registry.discard(self)
         if self.sock.fileno() >= 0:
             if not self.loop.is_closed():
                 self.loop.remove_reader(self.sock.fileno())
@@ -810,9 +815,8 @@ class MxChecker:
             sock.retired = True
             if not sock.pending:
                 sock.close()
-        sock = _UdpSocket(family, loop)
+        sock = _UdpSocket(family, loop, self._open)
         self._sockets[family] = sock
-        self._open.add(sock)
         return sock
 
     async def _ask_udp(

@@ -90,7 +90,7 @@ def corpus() -> list[tuple[str, str, bytes]]:
                 d,
                 "MX",
                 answer=[f"{d}. 300 MX 10 mx.{d}."],
-                authority=[f"com.br. 900 NS ns1.com.br.", f"com.br. 900 NS ns2.com.br."],
+                authority=["com.br. 900 NS ns1.com.br.", "com.br. 900 NS ns2.com.br."],
                 additional=[f"mx.{d}. 300 A 127.0.0.2", f"mx.{d}. 300 AAAA ::2"],
             ),
         ),
@@ -102,7 +102,7 @@ def corpus() -> list[tuple[str, str, bytes]]:
             response(
                 d,
                 "MX",
-                authority=[f"com.br. 900 NS ns.com.br.", f"com.br. 50 SOA {SOA} 7200"],
+                authority=["com.br. 900 NS ns.com.br.", f"com.br. 50 SOA {SOA} 7200"],
             ),
         ),
         (d, "MX", response(d, "MX")),
