@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import re
 import secrets
 import socket
@@ -536,13 +537,15 @@ class _UdpSocket:
         self.pending: dict[tuple[str, int, int], _Waiter] = {}
         self.sent = 0
         self.retired = False
+        self.pid = os.getpid()  # a forked child asks on a socket of its own
         loop.add_reader(self.sock.fileno(), self._readable)
         registry.add(self)
 
     def close(self) -> None:
         self.registry.discard(self)
         if self.sock.fileno() >= 0:
-            if not self.loop.is_closed():
+            # In a forked child the loop's selector is the parent's: leave it alone.
+            if not self.loop.is_closed() and self.pid == os.getpid():
                 self.loop.remove_reader(self.sock.fileno())
             self.sock.close()
 
@@ -809,7 +812,12 @@ class MxChecker:
     def _socket(self, family: int) -> _UdpSocket:
         loop = asyncio.get_running_loop()
         sock = self._sockets.get(family)
-        if sock is not None and sock.loop is loop and sock.sent < _SOCKET_QUERIES:
+        if (
+            sock is not None
+            and sock.loop is loop
+            and sock.sent < _SOCKET_QUERIES
+            and sock.pid == os.getpid()
+        ):
             return sock
         if sock is not None:  # a new source port now and then, and one per event loop
             sock.retired = True
