@@ -33,6 +33,7 @@ MX checks off), ``ENRICH_DNS_TIMEOUT``, ``ENRICH_DNS_MAX_TTL``, ``ENRICH_DNS_NEG
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import os
@@ -549,8 +550,10 @@ class _UdpSocket:
                 self.loop.remove_reader(self.sock.fileno())
             self.sock.close()
 
-    def done(self, key: tuple[str, int, int]) -> None:
-        self.pending.pop(key, None)
+    def done(self, key: tuple[str, int, int], waiter: _Waiter) -> None:
+        # Only its own entry: once the answer is in, the id may already serve another question.
+        if self.pending.get(key) is waiter:
+            del self.pending[key]
         if self.retired and not self.pending:
             self.close()
 
@@ -607,6 +610,18 @@ def _random_id() -> int:
 def _expire(future: asyncio.Future[Any]) -> None:
     if not future.done():
         future.set_exception(dns.exception.Timeout())
+
+
+def _pass_on(done: asyncio.Future[MxResult], future: asyncio.Future[MxResult]) -> None:
+    """Give ``future`` the outcome of ``done``."""
+    if future.done():
+        return
+    if done.cancelled():
+        future.cancel()
+    elif done.exception() is not None:
+        future.set_exception(done.exception())  # type: ignore[arg-type]
+    else:
+        future.set_result(done.result())
 
 
 def _close_all(sockets: set[_UdpSocket]) -> None:
@@ -680,26 +695,64 @@ class MxChecker:
             return cached
         pending = self._pending.get(domain)
         if pending is None:
-            pending = asyncio.ensure_future(self._lookup_and_store(domain))
-            self._pending[domain] = pending
-            pending.add_done_callback(lambda _f: self._pending.pop(domain, None))
+            task = asyncio.ensure_future(self._lookup_and_store(domain))
+            self._share(domain, task)
+            pending = task
         # Shielded: a cancelled caller does not cancel the lookup others wait for.
         return await asyncio.shield(pending)
 
+    def _share(self, domain: str, lookup: asyncio.Future[MxResult]) -> None:
+        """Let concurrent checks of ``domain`` wait for ``lookup`` instead of asking again."""
+        self._pending[domain] = lookup
+
+        def forget(_done: asyncio.Future[MxResult]) -> None:
+            if self._pending.get(domain) is lookup:
+                del self._pending[domain]
+
+        lookup.add_done_callback(forget)
+
     async def prefetch(self, domains: Iterable[str], concurrency: int = 64) -> None:
-        """Look up every domain not cached yet, ``concurrency`` at a time (a batch's)."""
+        """Look up every domain not cached yet, ``concurrency`` at a time (a batch's).
+
+        ``concurrency`` workers take the domains in turn and each looks its domain up
+        itself (no task, semaphore or shield per domain: an answer wakes one worker, which
+        sends the next question). A :meth:`check` of a domain being fetched waits for it.
+        """
         todo = []
         for value in dict.fromkeys(domains):
             domain = self._domain(value)
             if domain is not None and self.cached(domain) is None:
                 todo.append(domain)
-        gate = asyncio.Semaphore(concurrency)
+        if not todo:
+            return
+        domains_left = iter(todo)
+        loop = asyncio.get_running_loop()
 
-        async def one(domain: str) -> None:
-            async with gate:
-                await self._check(domain)
+        async def worker() -> None:
+            for domain in domains_left:
+                if self.cached(domain) is not None:
+                    continue
+                pending = self._pending.get(domain)
+                if pending is not None:
+                    await asyncio.shield(pending)
+                    continue
+                shared: asyncio.Future[MxResult] = loop.create_future()
+                self._share(domain, shared)
+                try:
+                    result = await self._lookup_and_store(domain)
+                except asyncio.CancelledError:
+                    # Whoever waits for this domain still gets an answer, as when each
+                    # lookup was a shielded task of its own.
+                    task = asyncio.ensure_future(self._lookup_and_store(domain))
+                    task.add_done_callback(functools.partial(_pass_on, future=shared))
+                    raise
+                except BaseException as exc:
+                    shared.set_exception(exc)
+                    shared.exception()  # retrieved: the error goes up from here
+                    raise
+                shared.set_result(result)
 
-        await asyncio.gather(*(one(domain) for domain in todo))
+        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(todo)))))
 
     def cached(self, domain: str) -> MxResult | None:
         """The fresh cached answer for ``domain`` (already normalised), if any."""
@@ -847,7 +900,7 @@ class MxChecker:
             (wire, question), qname = built, domain.encode("ascii")
         loop = sock.loop
         future: asyncio.Future[_Reply | _Rejected | _Truncated] = loop.create_future()
-        pending[key] = _Waiter(future, question, qname, rdtype, domain, qid)
+        waiter = pending[key] = _Waiter(future, question, qname, rdtype, domain, qid)
         sock.sent += 1
         try:
             try:
@@ -864,7 +917,7 @@ class MxChecker:
             finally:
                 timer.cancel()
         finally:
-            sock.done(key)
+            sock.done(key, waiter)
 
     async def _ask_tcp(
         self, server: _Server, domain: str, rdtype: int, timeout: float

@@ -638,3 +638,21 @@ def test_answers_only_from_the_server_asked_with_its_id_and_question() -> None:
         ("mx.example.net",),
         60,
     )
+
+
+def test_ids_are_reused_safely_under_load(
+    special: DnsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Few ids for many questions in flight: an id freed by an answer serves the next
+    question at once, and no question may lose its answer to another's clean-up."""
+    import random
+
+    rng = random.Random(7)
+    monkeypatch.setattr("leadcrawler.enricher.dns._random_id", lambda: rng.randrange(70))
+    checker = MxChecker([special.address], timeout=2)
+    names = [f"load{i}.test" for i in range(1500)] + ["mail.test"]
+    asyncio.run(checker.prefetch(names))
+    results = [checker.cached(name) for name in names]
+    assert all(r is not None and r.status == MxStatus.NXDOMAIN for r in results[:-1])
+    assert results[-1] is not None and results[-1].status == MxStatus.VALID_MX
+    checker.close()
