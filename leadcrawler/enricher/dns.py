@@ -1,4 +1,4 @@
-"""MX checks for e-mail domains: asynchronous DNS with dnspython, cached per domain by TTL.
+"""MX checks for e-mail domains: asynchronous DNS, cached per domain by TTL.
 
 :class:`MxChecker` asks the configured name servers (``ENRICH_DNS_NAMESERVERS``; when
 that is empty, the machine's resolvers from ``/etc/resolv.conf``) for a domain's MX
@@ -23,6 +23,12 @@ Each domain is asked once while its answer is fresh: answers are cached for thei
 (RFC 2308) bounded by ``negative_ttl``, and failures for ``failure_ttl``; concurrent
 checks of one domain share one lookup. Nothing here blocks: lookups are coroutines on
 the running asyncio loop (Scrapy's asyncio reactor).
+
+The questions go out on one shared UDP socket per checker (renewed every few hundred
+questions) and plain answers are read by a small strict parser; anything unusual (CNAME
+chains, truncation, EDNS, odd names, malformed datagrams) is read by dnspython, and the
+resolution loop mirrors dnspython's resolver, so the verdicts are dnspython's: ~0.06 ms of
+client CPU a question instead of ~0.4 ms (see "the wire" below).
 
 Settings, read by the stage that owns the checker through :meth:`DnsConfig.from_settings`:
 ``ENRICH_DNS_NAMESERVERS`` (``"host:port"`` strings, IPv6 as ``"[::1]:53"``; empty turns
@@ -500,9 +506,8 @@ def _query_wire(qid: int, domain: str, rdtype: int) -> tuple[bytes, bytes] | Non
     return _HEADER.pack(qid, 0x0100, 1, 0, 0, 0) + question, question
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # one per configured entry, as dnspython's
 class _Server:
-    spec: str  # as dnspython names it in errors: "Do53:127.0.0.1@53"
     address: str
     port: int
     family: int
@@ -658,9 +663,8 @@ class MxChecker:
             raise ValueError("at least one name server is needed")
         if timeout <= 0:
             raise ValueError("timeout must be positive")
-        self._servers = [
+        self._servers = [  # in the configured order, as dnspython asks them (no rotation)
             _Server(
-                str(server),
                 server.address,
                 server.port,
                 socket.AF_INET6 if ":" in server.address else socket.AF_INET,
