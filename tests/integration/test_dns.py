@@ -656,3 +656,24 @@ def test_ids_are_reused_safely_under_load(
     assert all(r is not None and r.status == MxStatus.NXDOMAIN for r in results[:-1])
     assert results[-1] is not None and results[-1].status == MxStatus.VALID_MX
     checker.close()
+
+
+def test_a_cancelled_prefetch_still_answers_those_waiting(special: DnsServer) -> None:
+    checker = MxChecker([special.address])
+
+    async def scenario() -> tuple[MxResult, bool]:
+        batch = asyncio.ensure_future(checker.prefetch(["mail.test", "aonly.test"]))
+        await asyncio.sleep(0)  # the workers have sent their questions
+        waiting = asyncio.ensure_future(checker.check("mail.test"))
+        await asyncio.sleep(0)
+        batch.cancel()
+        result = await waiting
+        return result, batch.cancelled()
+
+    result, cancelled = asyncio.run(scenario())
+    checker.close()
+    assert cancelled
+    assert (result.status, result.exchanges) == (
+        MxStatus.VALID_MX,
+        ("mx1.mail.test", "mx2.mail.test"),
+    )
