@@ -14,9 +14,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import dns.asyncresolver
+import dns.exception
 import dns.message
+import dns.name
 import dns.query
 import dns.rcode
+import dns.resolver
 import dns.rrset
 import pytest
 from scrapy.settings import Settings
@@ -415,3 +419,261 @@ def test_a_batch_asks_each_new_domain_once_and_the_cache_stays_bounded(dnsmasq: 
     assert checker.cached("three.test") is not None
     asyncio.run(batch())  # what is still cached is not asked again
     assert checker.queries == 4
+
+
+# --- the checker's own UDP client against dnspython's resolver --------------------------
+
+BIG = [f"mailserver-number-{i:02d}-with-a-rather-long-name.big.test" for i in range(40)]
+SPECIAL = f"""
+local=/test/
+mx-host=mail.test,mx2.mail.test,20
+mx-host=mail.test,mx1.mail.test,10
+host-record=mx1.mail.test,127.0.0.2
+mx-host=nullmx.test,.,0
+host-record=aonly.test,127.0.0.3
+host-record=v6only.test,::1
+txt-record=txtonly.test,"v=spf1 -all"
+cname=alias.test,mx1.mail.test
+cname=chain.test,alias.test
+{chr(10).join(f"mx-host=big.test,{name},{i}" for i, name in enumerate(BIG))}
+"""
+NAMES = [
+    "mail.test",
+    "nullmx.test",
+    "aonly.test",
+    "v6only.test",
+    "txtonly.test",
+    "nx.test",
+    "example.org",  # REFUSED
+    "alias.test",  # CNAME
+    "chain.test",  # CNAME to a CNAME
+    "big.test",  # too big for 512 bytes of UDP: TC, then TCP
+]
+
+
+class ReferenceChecker(MxChecker):
+    """The checker as it was: dnspython's asynchronous Resolver for every question."""
+
+    def __init__(self, nameservers: list[str], timeout: float = 5.0) -> None:
+        super().__init__(nameservers, timeout=timeout)
+        resolver = dns.asyncresolver.Resolver(configure=False)
+        resolver.nameservers = [parse_nameserver(spec) for spec in nameservers]
+        resolver.lifetime = timeout
+        resolver.timeout = timeout / len(nameservers)
+        resolver.cache = None
+        self.resolver = resolver
+
+    async def _reference(self, domain: str, rdtype: str) -> dns.resolver.Answer:
+        return await self.resolver.resolve(
+            dns.name.from_text(domain), rdtype, raise_on_no_answer=False, search=False
+        )
+
+    def _old_failure(self, domain: str, exc: dns.exception.DNSException) -> MxResult:
+        if isinstance(exc, dns.exception.Timeout):
+            return MxResult(domain, MxStatus.DNS_TIMEOUT, disposable=False, ttl=self.failure_ttl)
+        if isinstance(exc, dns.resolver.NoNameservers):
+            errors = exc.kwargs.get("errors") or []
+            reason = str(errors[-1][3]).lower().split(" ", 1)[0] if errors else "no_nameservers"
+        else:
+            reason = type(exc).__name__.lower()
+        return MxResult(domain, MxStatus.DNS_ERROR, ttl=self.failure_ttl, error=reason)
+
+    async def _lookup(self, domain: str) -> MxResult:
+        try:
+            answer = await self._reference(domain, "MX")
+        except dns.resolver.NXDOMAIN as exc:
+            responses = list(exc.responses().values())
+            ttl = _negative_ttl(responses[0], self.negative_ttl) if responses else self.negative_ttl
+            return MxResult(domain, MxStatus.NXDOMAIN, ttl=ttl)
+        except dns.exception.DNSException as exc:
+            return self._old_failure(domain, exc)
+        if answer.rrset is not None:
+            records = sorted(answer.rrset, key=lambda mx: mx.preference)
+            ttl = min(float(answer.rrset.ttl), self.max_ttl)
+            exchanges = tuple(
+                mx.exchange.to_text(omit_final_dot=True)
+                for mx in records
+                if mx.exchange != dns.name.root
+            )
+            if not exchanges:
+                return MxResult(domain, MxStatus.NULL_MX, ttl=ttl)
+            return MxResult(domain, MxStatus.VALID_MX, exchanges, ttl=ttl)
+        ttl = _negative_ttl(answer.response, self.negative_ttl)
+        for rdtype in ("A", "AAAA"):
+            try:
+                address = await self._reference(domain, rdtype)
+            except dns.resolver.NXDOMAIN:
+                break
+            except dns.exception.DNSException as exc:
+                return self._old_failure(domain, exc)
+            if address.rrset is not None:
+                ttl = min(ttl, float(address.rrset.ttl), self.max_ttl)
+                return MxResult(domain, MxStatus.NO_MX, a_fallback=True, ttl=ttl)
+        return MxResult(domain, MxStatus.NO_MX, ttl=ttl)
+
+
+def both(servers: list[str], names: list[str], timeout: float = 2.0) -> tuple[list, list]:
+    async def run(checker: MxChecker) -> list[MxResult]:
+        await checker.prefetch(names)
+        results = [checker.cached(name) for name in names]
+        checker.close()
+        return [r for r in results if r is not None] + [
+            await checker.check(n) for n in names if checker.cached(n) is None
+        ]
+
+    return (
+        asyncio.run(run(MxChecker(servers, timeout=timeout))),
+        asyncio.run(run(ReferenceChecker(servers, timeout=timeout))),
+    )
+
+
+@pytest.fixture(scope="module")
+def special(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnsServer]:
+    config = CONFIG.split("local=/test/")[0] + SPECIAL
+    with running_dnsmasq(tmp_path_factory.mktemp("special"), config, "mail.test") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def refusing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DnsServer]:
+    """dnsmasq that knows only ``probe.example``: every ``.test`` name is REFUSED."""
+    config = CONFIG.split("local=/test/")[0] + "local=/example/\nmx-host=probe.example,mx,1\n"
+    with running_dnsmasq(tmp_path_factory.mktemp("refusing"), config, "probe.example") as server:
+        yield server
+
+
+def test_same_results_as_dnspythons_resolver(special: DnsServer) -> None:
+    ours, reference = both([special.address], NAMES)
+    assert ours == reference
+    statuses = {r.domain: r.status for r in ours}
+    assert statuses["example.org"] == MxStatus.DNS_ERROR
+    assert statuses["nx.test"] == MxStatus.NXDOMAIN
+
+
+def test_truncated_answer_is_asked_again_over_tcp(special: DnsServer) -> None:
+    result = check(MxChecker([special.address]), "big.test")
+    assert result.status == MxStatus.VALID_MX
+    assert result.exchanges == tuple(BIG)  # all 40, by preference: the TCP answer
+    assert special.logged("big.test") >= 2  # UDP (truncated), then TCP
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("refusing", "special"),
+        ("special", "refusing"),
+        ("silent", "special"),
+        ("refusing", "refusing"),
+        ("silent", "refusing"),
+        ("refusing", "silent", "special"),
+    ],
+)
+def test_failover_is_dnspythons(
+    order: tuple[str, ...], special: DnsServer, refusing: DnsServer, silent_port: int
+) -> None:
+    address = {
+        "special": special.address,
+        "refusing": refusing.address,
+        "silent": f"127.0.0.1:{silent_port}",
+    }
+    servers = [address[name] for name in order]
+    ours, reference = both(servers, ["mail.test", "nx.test", "aonly.test"], timeout=0.6)
+    assert ours == reference
+
+
+def test_many_questions_share_few_sockets(
+    special: DnsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("leadcrawler.enricher.dns._SOCKET_QUERIES", 5)
+    checker = MxChecker([special.address])
+    names = [f"n{i}.test" for i in range(30)] + ["mail.test", "big.test", "alias.test"]
+    asyncio.run(checker.prefetch(names))
+    assert all(checker.cached(name) is not None for name in names)
+    assert checker.cached("mail.test") == check(MxChecker([special.address]), "mail.test")
+    assert len(checker._open) <= 2  # retired sockets are closed once their answers are in
+    checker.close()
+    assert not checker._open
+
+
+def test_answers_only_from_the_server_asked_with_its_id_and_question() -> None:
+    """A scripted server: forged answers (another source, id or question) are ignored."""
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as forger,
+    ):
+        server.bind(("127.0.0.1", 0))
+        port = server.getsockname()[1]
+        server.settimeout(5)
+
+        async def scenario() -> MxResult:
+            checker = MxChecker([f"127.0.0.1:{port}"], timeout=3)
+            task = asyncio.ensure_future(checker.check("mail.test"))
+            loop = asyncio.get_running_loop()
+            wire, client = await loop.run_in_executor(None, server.recvfrom, 512)
+            query = dns.message.from_wire(wire)
+
+            def answer(name: str, exchange: str, qid: int) -> bytes:
+                forged = dns.message.make_query(name, "MX")
+                forged.id = qid
+                reply = dns.message.make_response(forged)
+                reply.answer.append(
+                    dns.rrset.from_text(name + ".", 60, "IN", "MX", f"10 {exchange}.")
+                )
+                return reply.to_wire()
+
+            forger.sendto(answer("mail.test", "forged-source", query.id), client)
+            server.sendto(answer("mail.test", "forged-id", query.id ^ 1), client)
+            server.sendto(answer("other.test", "forged-question", query.id), client)
+            server.sendto(b"\x00" * 5, client)
+            await asyncio.sleep(0.1)
+            assert not task.done()
+            server.sendto(answer("MAIL.test", "mx.example.net", query.id), client)
+            result = await task
+            checker.close()
+            return result
+
+        result = asyncio.run(scenario())
+    assert (result.status, result.exchanges, result.ttl) == (
+        MxStatus.VALID_MX,
+        ("mx.example.net",),
+        60,
+    )
+
+
+def test_ids_are_reused_safely_under_load(
+    special: DnsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Few ids for many questions in flight: an id freed by an answer serves the next
+    question at once, and no question may lose its answer to another's clean-up."""
+    import random
+
+    rng = random.Random(7)
+    monkeypatch.setattr("leadcrawler.enricher.dns._random_id", lambda: rng.randrange(70))
+    checker = MxChecker([special.address], timeout=2)
+    names = [f"load{i}.test" for i in range(1500)] + ["mail.test"]
+    asyncio.run(checker.prefetch(names))
+    results = [checker.cached(name) for name in names]
+    assert all(r is not None and r.status == MxStatus.NXDOMAIN for r in results[:-1])
+    assert results[-1] is not None and results[-1].status == MxStatus.VALID_MX
+    checker.close()
+
+
+def test_a_cancelled_prefetch_still_answers_those_waiting(special: DnsServer) -> None:
+    checker = MxChecker([special.address])
+
+    async def scenario() -> tuple[MxResult, bool]:
+        batch = asyncio.ensure_future(checker.prefetch(["mail.test", "aonly.test"]))
+        await asyncio.sleep(0)  # the workers have sent their questions
+        waiting = asyncio.ensure_future(checker.check("mail.test"))
+        await asyncio.sleep(0)
+        batch.cancel()
+        result = await waiting
+        return result, batch.cancelled()
+
+    result, cancelled = asyncio.run(scenario())
+    checker.close()
+    assert cancelled
+    assert (result.status, result.exchanges) == (
+        MxStatus.VALID_MX,
+        ("mx1.mail.test", "mx2.mail.test"),
+    )
