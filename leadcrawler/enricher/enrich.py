@@ -190,8 +190,19 @@ class Enricher:
         domains = sorted({_domain_of(c) for c in emails})
         if not domains:
             return
-        results = await asyncio.gather(*(self.mx.check(domain) for domain in domains))
-        by_domain = dict(zip(domains, results, strict=True))
+        # After a batch's prefetch every answer is cached: read it without a task per domain.
+        by_domain: dict[str, MxResult] = {}
+        missing = []
+        for domain in domains:
+            cached = self.mx.cached(domain)
+            if cached is None:
+                missing.append(domain)
+            else:
+                by_domain[domain] = cached
+        if missing:
+            answers = await asyncio.gather(*(self.mx.check(domain) for domain in missing))
+            by_domain.update(zip(missing, answers, strict=True))
+        results = [by_domain[domain] for domain in domains]
         for contact in emails:
             contact.details.update(mx_facts(by_domain[_domain_of(contact)]))
         for result in results:

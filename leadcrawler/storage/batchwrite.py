@@ -785,7 +785,8 @@ class BatchWriter:
         Each check is an SPI query per row: about 40 % of the server's CPU for a batch
         (~40 us a lead). Skipping them takes ``session_replication_role = replica`` for the
         COPY statement only (a superuser, or ``GRANT SET ON PARAMETER
-        session_replication_role``, PostgreSQL 15+); without that privilege the checks run.
+        session_replication_role``, PostgreSQL 15+); without that privilege, or on a table
+        with triggers of its own, the checks run.
         """
         if not table.foreign_keys:
             return False
@@ -793,6 +794,20 @@ class BatchWriter:
         if store.copy_skips_fk_checks is None:
             store.copy_skips_fk_checks = _may_skip_fk_checks(self.session)
         if not store.copy_skips_fk_checks:
+            return False
+        if table.name not in store.tables_with_own_triggers:
+            # ``replica`` also silences every ordinary trigger: a table an operator gave a
+            # trigger of their own (an audit, a CRM sync) keeps its checks and its triggers.
+            store.tables_with_own_triggers[table.name] = bool(
+                self.session.scalar(
+                    text(
+                        "SELECT EXISTS (SELECT 1 FROM pg_trigger"
+                        " WHERE tgrelid = CAST(:name AS regclass) AND NOT tgisinternal)"
+                    ),
+                    {"name": table.name},
+                )
+            )
+        if store.tables_with_own_triggers[table.name]:
             return False
         run_ids = set()
         if "run_id" in names:

@@ -112,6 +112,7 @@ class LeadStore:
         # (None: not asked yet; see batchwrite.BatchWriter._skip_fk_checks). False forces
         # the checks (the tests compare both ways).
         self.copy_skips_fk_checks: bool | None = None
+        self.tables_with_own_triggers: dict[str, bool] = {}  # asked once per table
 
     # --- runs ------------------------------------------------------------------------
 

@@ -153,3 +153,35 @@ def test_a_sighting_of_a_missing_run_still_fails_its_foreign_key(pg_url: str) ->
         assert store.count_leads() == 0
     finally:
         base.close()
+
+
+def test_an_operators_own_trigger_still_fires(pg_url: str) -> None:
+    """``replica`` would silence every ordinary trigger: a table with one keeps its checks."""
+    base = Base.open(pg_url)
+    engine = create_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE contact_audit (contact_id bigint)"))
+            conn.execute(
+                text(
+                    "CREATE FUNCTION audit_contact() RETURNS trigger LANGUAGE plpgsql AS $$"
+                    " BEGIN INSERT INTO contact_audit VALUES (NEW.id); RETURN NEW; END $$"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER audit_contact AFTER INSERT ON contacts"
+                    " FOR EACH ROW EXECUTE FUNCTION audit_contact()"
+                )
+            )
+        store = base.leads()
+        store.save(corpus()[:5], run_id=None, rules=None)
+        assert store.copy_skips_fk_checks  # the user may; the table's trigger said no
+        assert store.tables_with_own_triggers["contacts"]
+        with engine.connect() as conn:
+            contacts = conn.scalar(text("SELECT count(*) FROM contacts"))
+            audited = conn.scalar(text("SELECT count(*) FROM contact_audit"))
+        assert audited == contacts > 0
+    finally:
+        engine.dispose()
+        base.close()
