@@ -49,6 +49,16 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    yield from fresh_pg_database()
+
+
+@pytest.fixture
+def second_pg_url() -> Iterator[str]:
+    """Another one, for a test that compares two bases."""
+    yield from fresh_pg_database()
+
+
+def fresh_pg_database() -> Iterator[str]:
     admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
     name = f"leadcrawler_test_{uuid.uuid4().hex[:12]}"
     try:

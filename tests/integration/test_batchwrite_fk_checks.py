@@ -10,7 +10,6 @@ without, and every stored row must be the same.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 
 from leadcrawler.storage import batchwrite
 from leadcrawler.storage.base import Base
-from tests.conftest import PG_SERVER
 from tests.integration.test_identity_resolution import sighting
 from tests.support.chain import run_chain
 from tests.support.factories import T0
@@ -104,20 +102,6 @@ def dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
             }
     finally:
         engine.dispose()
-
-
-@pytest.fixture
-def second_pg_url() -> Iterator[str]:
-    admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
-    name = f"leadcrawler_test_{batchwrite.uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_copy_without_fk_checks_stores_the_same_rows(
