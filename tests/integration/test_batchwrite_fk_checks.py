@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from leadcrawler.storage import batchwrite
 from leadcrawler.storage.base import Base
+from tests.conftest import PG_SERVER
 from tests.integration.test_identity_resolution import sighting
 from tests.support.chain import run_chain
 from tests.support.factories import T0
@@ -169,3 +170,39 @@ def test_an_operators_own_trigger_still_fires(pg_url: str) -> None:
     finally:
         engine.dispose()
         base.close()
+
+
+def test_an_ordinary_user_keeps_the_checks_until_granted(pg_url: str) -> None:
+    """The database's owner, not a superuser: the checks run; ``GRANT SET ON PARAMETER``
+    (what the README tells an operator) lets the writer skip them."""
+    role = f"leads_{batchwrite.uuid.uuid4().hex[:8]}"
+    name = pg_url.rsplit("/", 1)[1]
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(text(f'ALTER DATABASE "{name}" OWNER TO "{role}"'))
+    user_url = pg_url.replace("://postgres@", f"://{role}@")
+    assert user_url != pg_url
+    try:
+        for granted in (False, True):
+            if granted:
+                with admin.connect() as conn:
+                    conn.execute(
+                        text(f'GRANT SET ON PARAMETER session_replication_role TO "{role}"')
+                    )
+            base = Base.open(user_url)
+            try:
+                store = base.leads()
+                store.save(corpus()[:5], run_id=None, rules=None)
+                assert store.copy_skips_fk_checks is granted
+                assert store.count_leads() > 0
+            finally:
+                base.close()
+    finally:
+        admin.dispose()
+        admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:  # the role owns the database: it goes first
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'REVOKE SET ON PARAMETER session_replication_role FROM "{role}"'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
