@@ -790,12 +790,17 @@ class MxChecker:
 
     async def _lookup_and_store(self, domain: str) -> MxResult:
         result = await self._lookup(domain)
+        self.remember(domain, result)
+        logger.debug("MX %s: %s", domain, result.status)
+        return result
+
+    def remember(self, domain: str, result: MxResult) -> None:
+        """Keep ``result`` for ``domain`` (already normalised) as if this checker had asked:
+        for its TTL, and not at all when it says nothing lasting (a timeout)."""
         if result.ttl > 0:
             self._cache[domain] = (result, self.clock() + result.ttl)
             if len(self._cache) > self.max_entries:  # bounded: oldest answer out first
                 del self._cache[next(iter(self._cache))]
-        logger.debug("MX %s: %s", domain, result.status)
-        return result
 
     async def _resolve(self, domain: str, rdtype: int) -> _Reply:
         """One question, asked as dnspython's resolver asks it (no search list, no cache).

@@ -35,6 +35,7 @@ from typing import Any
 from leadcrawler.domain.emails import is_free_provider
 from leadcrawler.domain.items import ContactStatus, Lead
 from leadcrawler.enricher.config import MemoryStats, SettingsMap
+from leadcrawler.enricher.dns import MxChecker, MxResult
 from leadcrawler.enricher.service import Chain
 from leadcrawler.intake.reader import RawRow
 from leadcrawler.intake.rows import Reject, line_of, to_lead
@@ -96,8 +97,8 @@ def shard_of(row: RawRow, shards: int) -> int:
 
     A webmail provider's people (``gmail.com``, ``hotmail.com``...: most of a real list) are
     spread by their address instead: routed by domain, half a list would land on one worker
-    while the others idle. Such a domain is asked once per worker (a handful of extra MX
-    questions per import); every other domain stays on one worker and is asked once.
+    while the others idle. Such a domain is asked once by the pool and its answer handed to
+    the workers (:class:`WorkerPool`); every other domain stays on one worker, asked once.
     """
     if shards == 1:
         return 0
@@ -177,6 +178,12 @@ class _Worker:
         self.stats.values.clear()
         return outcome
 
+    def remember(self, seeds: Seeds) -> None:
+        enricher = self.chain.enricher
+        if enricher is not None and enricher.mx is not None:
+            for domain, result in seeds:
+                enricher.mx.remember(domain, result)
+
     async def _enrich(self, rows: list[RawRow]) -> Outcome:
         outcome = await self.rows.enrich(rows)
         if self.chain.persister is not None:
@@ -238,8 +245,24 @@ def from_wire(wire: list[WireRow]) -> list[RawRow]:
     return [RawRow(line, values, problems) for line, values, problems in wire]
 
 
-def _enrich(wire: list[WireRow]) -> Outcome:
+def webmail_domains(row: RawRow) -> list[str]:
+    """The webmail providers among ``row``'s e-mail domains (as the free-mail list spells them)."""
+    found = []
+    for email in row.values.get("email", ()):
+        domain = email.rpartition("@")[2].strip().rstrip(".").lower()
+        if domain and is_free_provider(domain):
+            found.append(domain)
+    return found
+
+
+# MX answers the pool asked for a worker: (domain, answer).
+Seeds = list[tuple[str, MxResult]]
+
+
+def _enrich(wire: list[WireRow], seeds: Seeds | None = None) -> Outcome:
     assert _worker is not None
+    if seeds:
+        _worker.remember(seeds)
     return _worker.enrich(from_wire(wire))
 
 
@@ -296,9 +319,15 @@ def _release(context: BaseContext) -> None:
 
 class WorkerPool:
     """``size`` worker processes, one per shard of the rows (a row always goes to the same
-    one). Async: ``add_many`` returns when the workers have room, ``drain`` waits for all."""
+    one). Async: ``add_many`` returns when the workers have room, ``drain`` waits for all.
 
-    def __init__(self, setup: WorkerSetup, size: int, batch_size: int) -> None:
+    ``mx``: this process's MX checker. A webmail domain's rows go to every worker, so the
+    pool asks it once here and hands the answer to each worker with its first batch that
+    needs it: every e-mail domain of an import is asked once, webmail or not."""
+
+    def __init__(
+        self, setup: WorkerSetup, size: int, batch_size: int, mx: MxChecker | None = None
+    ) -> None:
         self.context = context = _context(setup)
         self.executors = [
             ProcessPoolExecutor(1, mp_context=context, initializer=_start, initargs=(setup,))
@@ -311,6 +340,10 @@ class WorkerPool:
         ]
         self.outcomes: list[Outcome] = []
         self.closed = False
+        self.mx = mx if size > 1 else None  # one worker asks everything itself, once
+        self.webmail: dict[str, MxResult] = {}  # asked here
+        self.seeded: list[set[str]] = [set() for _ in range(size)]  # handed to each worker
+        self.wanted: list[set[str]] = [set() for _ in range(size)]  # for its next batch
 
     @property
     def size(self) -> int:
@@ -319,8 +352,15 @@ class WorkerPool:
     async def add_many(self, rows: list[RawRow]) -> None:
         """Each row to its shard's next batch, in order; a full batch goes to its worker."""
         size, batch_size, pending = self.size, self.batch_size, self.pending
+        mx = self.mx
         for row in rows:
             shard = shard_of(row, size)
+            if mx is not None:
+                for domain in webmail_domains(row):
+                    if domain not in self.webmail:
+                        self.webmail[domain] = await mx.check(domain)
+                    if domain not in self.seeded[shard]:
+                        self.wanted[shard].add(domain)
             bucket = pending[shard]
             bucket.append(row)
             if len(bucket) >= batch_size:
@@ -334,7 +374,10 @@ class WorkerPool:
         while len(running) >= 2:  # one batch working, one waiting: memory stays flat
             await self._collect(running.pop(0))
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self.executors[shard], _enrich, to_wire(rows))
+        wanted, self.wanted[shard] = self.wanted[shard], set()
+        self.seeded[shard] |= wanted
+        seeds = [(domain, self.webmail[domain]) for domain in sorted(wanted)]
+        future = loop.run_in_executor(self.executors[shard], _enrich, to_wire(rows), seeds)
         running.append((future, rows))
 
     async def _collect(self, entry: tuple[asyncio.Future[Outcome], list[RawRow]]) -> None:

@@ -281,7 +281,8 @@ class IntakeSpider(SiteVisitMixin, scrapy.Spider):
             prepare=install_log_masking,
         )
         self.logger.info("Enriching in %d worker processes", workers)
-        return PooledRows(WorkerPool(setup, workers, batch), chain)
+        mx = chain.enricher.mx if chain.enricher is not None else None
+        return PooledRows(WorkerPool(setup, workers, batch, mx), chain)
 
     def _record(self, outcomes: list[Outcome]) -> None:
         assert self.crawler.stats is not None

@@ -6,10 +6,12 @@ import asyncio
 import multiprocessing
 import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from leadcrawler.enricher.config import MemoryStats, SettingsMap
+from leadcrawler.enricher.enrich import mx_checker_from_settings
 from leadcrawler.enricher.service import Chain
 from leadcrawler.intake.reader import Columns, RawRow, build_row
 from leadcrawler.intake.workers import (
@@ -20,6 +22,7 @@ from leadcrawler.intake.workers import (
     plain_settings,
 )
 from leadcrawler.logformatter import install_log_masking
+from tests.support.dnsserver import local_zone, running_dnsmasq
 from tests.support.factories import project_settings
 
 SEEN_AT = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
@@ -110,3 +113,45 @@ def test_the_fork_server_is_stopped_and_reaped_when_the_last_pool_closes() -> No
     assert server._forkserver_pid is None
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, 0)  # already reaped by this process
+
+
+def test_every_email_domain_is_asked_once_with_webmail_users_on_every_worker(
+    tmp_path: Path,
+) -> None:
+    """Webmail users are spread over the workers; the pool asks their provider once and hands
+    the answer on, so no worker asks it again and every lead still gets its MX verdict."""
+    companies = [f"empresa{n}.com.br" for n in range(5)]
+    zone = local_zone(["gmail.com", "hotmail.com", *companies])
+    columns = Columns(["name", "email"], [])
+    listing = []
+    for n in range(80):
+        domain = ("gmail.com", "hotmail.com", companies[n % 5])[n % 3]
+        listing.append(build_row(n + 2, [f"Pessoa {n}", f"pessoa{n}@{domain}"], columns))
+    with running_dnsmasq(tmp_path, zone, "gmail.com") as dns:
+        probes = dns.logged("gmail.com")
+        settings = plain_settings(
+            project_settings(
+                ENRICH_DNS_ENABLED=True, ENRICH_DNS_NAMESERVERS=dns.address, PERSIST_ENABLED=False
+            )
+        )
+        setup = WorkerSetup(settings, None, None, "lista.csv", SEEN_AT)
+
+        async def run() -> tuple[list[Outcome], WorkerPool]:
+            mx = mx_checker_from_settings(SettingsMap(settings))  # the import's own checker
+            assert mx is not None
+            pool = WorkerPool(setup, 2, batch_size=10, mx=mx)
+            try:
+                await pool.add_many(listing)
+                await pool.drain()
+                return pool.take_outcomes(), pool
+            finally:
+                await asyncio.to_thread(pool.close)
+                mx.close()
+
+        outcomes, pool = asyncio.run(run())
+        assert dns.logged("gmail.com") - probes == 1
+        assert dns.logged("hotmail.com") == 1
+        assert all(dns.logged(domain) == 1 for domain in companies)
+    assert all(pool.seeded[shard] == {"gmail.com", "hotmail.com"} for shard in (0, 1))
+    assert sum(o.kept for o in outcomes) == 80
+    assert sum(o.stats.get("leadcrawler/enrich/mx/valid-mx", 0) for o in outcomes) == 80
