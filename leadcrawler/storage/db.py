@@ -10,8 +10,10 @@ from __future__ import annotations
 import atexit
 import logging
 import shutil
+import sqlite3
 import tempfile
 import threading
+import time
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
@@ -94,12 +96,36 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")
 
 
+WAL_SWITCH_SECONDS = 30.0  # as long as any other wait for the file's lock
+
+
+def enable_wal(cursor: Any, sleep: Any = time.sleep) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting while another process holds what it needs.
+
+    Two processes opening a new file at once (overlapping cron runs) both switch it to WAL;
+    SQLite may answer the second ``database is locked`` at once, without its busy handler
+    (the switch and WAL recovery take locks the handler does not wait for). The mode is
+    stored in the file: once one process has switched it, the other's pragma is a no-op.
+    """
+    deadline = time.monotonic() + WAL_SWITCH_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            sleep(0.05)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling is off: the "begin" event emits BEGIN itself.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    enable_wal(cursor)
     # Deleted rows are overwritten with zeros, not just unlinked: `leadcrawler forget`
     # promises that a forgotten person's bytes are gone from the file (LGPD art. 18 VI).
     cursor.execute("PRAGMA secure_delete=ON")
