@@ -341,7 +341,7 @@ class WorkerPool:
         self.outcomes: list[Outcome] = []
         self.closed = False
         self.mx = mx if size > 1 else None  # one worker asks everything itself, once
-        self.webmail: dict[str, MxResult] = {}  # asked here
+        self.webmail: dict[str, MxResult | None] = {}  # asked here (None: failed)
         self.seeded: list[set[str]] = [set() for _ in range(size)]  # handed to each worker
         self.wanted: list[set[str]] = [set() for _ in range(size)]  # for its next batch
 
@@ -358,13 +358,23 @@ class WorkerPool:
             if mx is not None:
                 for domain in webmail_domains(row):
                     if domain not in self.webmail:
-                        self.webmail[domain] = await mx.check(domain)
-                    if domain not in self.seeded[shard]:
+                        self.webmail[domain] = await self._ask(mx, domain)
+                    if self.webmail[domain] is not None and domain not in self.seeded[shard]:
                         self.wanted[shard].add(domain)
             bucket = pending[shard]
             bucket.append(row)
             if len(bucket) >= batch_size:
                 await self._send(shard)  # a new, empty bucket for the shard
+
+    @staticmethod
+    async def _ask(mx: MxChecker, domain: str) -> MxResult | None:
+        """``domain``'s MX answer for the workers; None (each worker asks for itself, as
+        it would have) if asking here failed: a row is never lost to this shortcut."""
+        try:
+            return await mx.check(domain)
+        except Exception as exc:
+            logger.warning("MX of %s not asked for the workers: %r", domain, exc)
+            return None
 
     async def _send(self, shard: int) -> None:
         rows, self.pending[shard] = self.pending[shard], []
@@ -376,7 +386,7 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         wanted, self.wanted[shard] = self.wanted[shard], set()
         self.seeded[shard] |= wanted
-        seeds = [(domain, self.webmail[domain]) for domain in sorted(wanted)]
+        seeds = [(d, a) for d in sorted(wanted) if (a := self.webmail[d]) is not None]
         future = loop.run_in_executor(self.executors[shard], _enrich, to_wire(rows), seeds)
         running.append((future, rows))
 
