@@ -77,12 +77,18 @@ def dns_zone(domains: int) -> str:
     return local_zone(f"empresa{i}.com.br" for i in range(domains))
 
 
+def _stat(proc: Path) -> list[str]:
+    """``/proc/PID/stat``'s fields after the command name: [1] is the parent's pid, [11] and
+    [12] user and system ticks, [13] and [14] those of the reaped children."""
+    return (proc / "stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pattern: str) -> float:
     """User + system CPU seconds of the process whose command line contains ``pattern``."""
     for proc in Path("/proc").iterdir():
         try:
             if pattern in (proc / "cmdline").read_bytes().decode(errors="replace"):
-                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                fields = _stat(proc)
                 return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         except (OSError, ValueError, IndexError):
             continue
@@ -92,20 +98,19 @@ def cpu_seconds(pattern: str) -> float:
 def postgres_cpu() -> float:
     """CPU seconds of the PostgreSQL server so far: every live ``postgres`` process, plus the
     postmaster's reaped children (backends that have exited)."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
+    ticks = 0
     for proc in Path("/proc").iterdir():
         try:
             if (proc / "comm").read_text().strip() != "postgres":
                 continue
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            fields = _stat(proc)
+            ticks += int(fields[11]) + int(fields[12])
             parent = (Path("/proc") / fields[1] / "comm").read_text().strip()
             if parent != "postgres":
-                total += int(fields[13]) + int(fields[14])  # the postmaster: its reaped backends
+                ticks += int(fields[13]) + int(fields[14])  # the postmaster: its reaped backends
         except (OSError, ValueError, IndexError):
             continue
-    return total / tick
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def enrich_command(
